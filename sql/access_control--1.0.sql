@@ -1,0 +1,872 @@
+/* access_control--1.0.sql: tables, C helpers and management functions */
+
+\echo Use "CREATE EXTENSION access_control" to load this file. \quit
+
+/* ------------------------------------------------------------------ */
+/* Tables                                                               */
+/* ------------------------------------------------------------------ */
+
+CREATE TABLE access_control.permission (
+    bit         integer PRIMARY KEY CHECK (bit BETWEEN 0 AND 62),
+    name        text NOT NULL UNIQUE CHECK (name ~ '^[a-z_]+\.[a-z_]+$'),
+    description text NOT NULL,
+    read_only   boolean NOT NULL DEFAULT false,
+    implies     bigint NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE access_control.permission IS 'The permission catalog: one bit per permission; implies is a mask of the bits it directly implies';
+
+CREATE TABLE access_control.firm (
+    id          bigserial PRIMARY KEY,
+    name        text NOT NULL CHECK (btrim(name) <> ''),
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE access_control.staff (
+    id                  bigserial PRIMARY KEY,
+    firm_id             bigint NOT NULL REFERENCES access_control.firm,
+    email               text NOT NULL CHECK (email = lower(email) AND email ~ '^[^@\s]+@[^@\s]+$'),
+    first_name          text,
+    last_name           text,
+    role                text NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'admin', 'member')),
+    status              text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
+    programmatic_access boolean NOT NULL DEFAULT true,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (firm_id, email)
+);
+CREATE INDEX ON access_control.staff (firm_id, role) WHERE status = 'active';
+
+CREATE TABLE access_control.business (
+    id          bigserial PRIMARY KEY,
+    name        text NOT NULL CHECK (btrim(name) <> ''),
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE access_control.firm_client (
+    firm_id     bigint NOT NULL REFERENCES access_control.firm,
+    business_id bigint NOT NULL REFERENCES access_control.business,
+    status      text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active', 'disconnected')),
+    ceiling     bigint NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (firm_id, business_id)
+);
+CREATE INDEX ON access_control.firm_client (business_id);
+
+CREATE TABLE access_control.team (
+    id          bigserial PRIMARY KEY,
+    firm_id     bigint NOT NULL REFERENCES access_control.firm,
+    name        text NOT NULL CHECK (btrim(name) <> ''),
+    UNIQUE (firm_id, name)
+);
+
+CREATE TABLE access_control.team_member (
+    team_id     bigint NOT NULL REFERENCES access_control.team ON DELETE CASCADE,
+    staff_id    bigint NOT NULL REFERENCES access_control.staff,
+    PRIMARY KEY (team_id, staff_id)
+);
+CREATE INDEX ON access_control.team_member (staff_id);
+
+CREATE TABLE access_control.client_role (
+    id          bigserial PRIMARY KEY,
+    firm_id     bigint REFERENCES access_control.firm,
+    name        text NOT NULL CHECK (btrim(name) <> ''),
+    permissions bigint NOT NULL
+);
+CREATE UNIQUE INDEX client_role_name_key ON access_control.client_role (coalesce(firm_id, 0), name);
+
+CREATE TABLE access_control.staff_grant (
+    staff_id    bigint NOT NULL REFERENCES access_control.staff,
+    business_id bigint NOT NULL REFERENCES access_control.business,
+    role_id     bigint NOT NULL REFERENCES access_control.client_role,
+    expires_at  timestamptz,
+    granted_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (staff_id, business_id)
+);
+CREATE INDEX ON access_control.staff_grant (business_id);
+CREATE INDEX ON access_control.staff_grant (role_id);
+
+CREATE TABLE access_control.team_grant (
+    team_id     bigint NOT NULL REFERENCES access_control.team ON DELETE CASCADE,
+    business_id bigint NOT NULL REFERENCES access_control.business,
+    role_id     bigint NOT NULL REFERENCES access_control.client_role,
+    expires_at  timestamptz,
+    granted_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (team_id, business_id)
+);
+CREATE INDEX ON access_control.team_grant (business_id);
+CREATE INDEX ON access_control.team_grant (role_id);
+
+CREATE TABLE access_control.portal_user (
+    id          bigserial PRIMARY KEY,
+    business_id bigint NOT NULL REFERENCES access_control.business,
+    email       text NOT NULL CHECK (email = lower(email)),
+    name        text,
+    permissions bigint NOT NULL DEFAULT 0,
+    status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
+    can_login   boolean NOT NULL DEFAULT true,
+    UNIQUE (business_id, email)
+);
+
+CREATE TABLE access_control.api_key (
+    id          bigserial PRIMARY KEY,
+    staff_id    bigint NOT NULL REFERENCES access_control.staff,
+    label       text NOT NULL,
+    secret_hash bytea NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz,
+    revoked_at  timestamptz
+);
+CREATE INDEX ON access_control.api_key (staff_id);
+
+/*
+ * A relation that holds no rows: every change to the tables above sends a
+ * relcache invalidation for it, which every backend's access cache listens
+ * for.
+ */
+CREATE TABLE access_control.cache_sentinel ();
+
+/* ------------------------------------------------------------------ */
+/* C helpers                                                            */
+/* ------------------------------------------------------------------ */
+
+CREATE FUNCTION access_control.invalidate_cache() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'ac_invalidate_cache';
+COMMENT ON FUNCTION access_control.invalidate_cache() IS 'Trigger: tells every session that access data changed (at commit)';
+
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['permission', 'firm', 'staff', 'business', 'firm_client',
+        'team', 'team_member', 'client_role', 'staff_grant', 'team_grant', 'portal_user', 'api_key']
+    LOOP
+        EXECUTE format('CREATE TRIGGER invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+                        ON access_control.%I FOR EACH STATEMENT
+                        EXECUTE FUNCTION access_control.invalidate_cache()', t);
+    END LOOP;
+END $$;
+
+CREATE FUNCTION access_control.set_actor(staff_id bigint) RETURNS void
+    LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'ac_set_actor';
+COMMENT ON FUNCTION access_control.set_actor(bigint) IS 'Act as this staff member until the end of the transaction';
+
+CREATE FUNCTION access_control.set_portal_actor(portal_user_id bigint) RETURNS void
+    LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'ac_set_portal_actor';
+COMMENT ON FUNCTION access_control.set_portal_actor(bigint) IS 'Act as this portal user until the end of the transaction';
+
+CREATE FUNCTION access_control.clear_actor() RETURNS void
+    LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'ac_clear_actor';
+COMMENT ON FUNCTION access_control.clear_actor() IS 'Stop acting as anyone for the rest of the transaction';
+
+CREATE FUNCTION access_control.current_actor() RETURNS text
+    LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_current_actor';
+COMMENT ON FUNCTION access_control.current_actor() IS 'staff:N, portal:N, or NULL when no actor is set';
+
+CREATE FUNCTION access_control.can_see_business(business_id bigint) RETURNS boolean
+    LANGUAGE c STABLE STRICT PARALLEL SAFE COST 1 AS 'MODULE_PATHNAME', 'ac_can_see_business';
+COMMENT ON FUNCTION access_control.can_see_business(bigint) IS 'True when the current actor can see the business';
+
+CREATE FUNCTION access_control.has_permission(business_id bigint, permission text) RETURNS boolean
+    LANGUAGE c STABLE STRICT PARALLEL SAFE COST 1 AS 'MODULE_PATHNAME', 'ac_has_permission';
+COMMENT ON FUNCTION access_control.has_permission(bigint, text) IS 'True when the current actor holds the permission on the business';
+
+CREATE FUNCTION access_control.visible_business_ids() RETURNS bigint[]
+    LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_visible_business_ids';
+COMMENT ON FUNCTION access_control.visible_business_ids() IS 'Sorted ids of every business the current actor can see';
+
+CREATE FUNCTION access_control.visible_business_ids(permission text) RETURNS bigint[]
+    LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_visible_business_ids';
+COMMENT ON FUNCTION access_control.visible_business_ids(text) IS 'Sorted ids of every business where the current actor holds the permission';
+
+CREATE FUNCTION access_control.staff_can_see_business(staff_id bigint, business_id bigint) RETURNS boolean
+    LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_staff_can_see_business';
+COMMENT ON FUNCTION access_control.staff_can_see_business(bigint, bigint) IS 'True when the staff member can see the business';
+
+CREATE FUNCTION access_control.staff_has_permission(staff_id bigint, business_id bigint, permission text) RETURNS boolean
+    LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_staff_has_permission';
+COMMENT ON FUNCTION access_control.staff_has_permission(bigint, bigint, text) IS 'True when the staff member holds the permission on the business';
+
+CREATE FUNCTION access_control.staff_effective_permission_mask(staff_id bigint, business_id bigint) RETURNS bigint
+    LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_staff_effective_mask';
+COMMENT ON FUNCTION access_control.staff_effective_permission_mask(bigint, bigint) IS 'The staff member''s effective permission mask on the business (NULL: cannot see it)';
+
+/* ------------------------------------------------------------------ */
+/* Permission masks                                                     */
+/* ------------------------------------------------------------------ */
+
+CREATE FUNCTION access_control.permission_mask(names text[]) RETURNS bigint
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    mask bigint := 0;
+    unknown text[];
+BEGIN
+    SELECT pg_catalog.array_agg(n ORDER BY n) INTO unknown
+      FROM pg_catalog.unnest(names) AS n
+     WHERE n IS NULL OR NOT EXISTS (SELECT 1 FROM access_control.permission p WHERE p.name = n);
+    IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown permission %', pg_catalog.array_to_string(unknown, ', ', '(null)')
+            USING ERRCODE = '22023',
+                  HINT = 'Known permissions are listed in access_control.permission.';
+    END IF;
+    SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) INTO mask
+      FROM access_control.permission p WHERE p.name = ANY (names);
+    RETURN mask;
+END $$;
+COMMENT ON FUNCTION access_control.permission_mask(text[]) IS 'The mask of exactly the named permissions';
+
+CREATE FUNCTION access_control.permission_names(mask bigint) RETURNS text[]
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(pg_catalog.array_agg(p.name ORDER BY p.name), '{}')
+      FROM access_control.permission p
+     WHERE pg_catalog.int8and(mask, pg_catalog.int8shl(1, p.bit)) <> 0
+$$;
+COMMENT ON FUNCTION access_control.permission_names(bigint) IS 'The names of the catalog permissions whose bits are set in the mask';
+
+CREATE FUNCTION access_control.staff_effective_permissions(staff_id bigint, business_id bigint) RETURNS text[]
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT access_control.permission_names(access_control.staff_effective_permission_mask(staff_id, business_id))
+$$;
+COMMENT ON FUNCTION access_control.staff_effective_permissions(bigint, bigint) IS 'The staff member''s effective permissions on the business (NULL: cannot see it)';
+
+/* The default catalog. Every *.manage, *.pay, *.accept, *.approve implies its *.view. */
+INSERT INTO access_control.permission (bit, name, description, read_only) VALUES
+    (0,  'profile.view',             'View the client profile', true),
+    (1,  'profile.manage',           'Modify the client profile', false),
+    (2,  'contacts.view',            'View contacts', true),
+    (3,  'contacts.manage',          'Manage contacts', false),
+    (4,  'products.view',            'View products and services', true),
+    (5,  'product_passwords.manage', 'Modify product passwords', false),
+    (6,  'sso.login',                'Sign in to products with single sign-on', false),
+    (7,  'domains.view',             'View domains', true),
+    (8,  'domains.manage',           'Manage domain settings', false),
+    (9,  'invoices.view',            'View invoices', true),
+    (10, 'invoices.pay',             'Pay invoices', false),
+    (11, 'quotes.view',              'View quotes', true),
+    (12, 'quotes.accept',            'Accept quotes', false),
+    (13, 'tickets.view',             'View support tickets', true),
+    (14, 'tickets.manage',           'Open and answer support tickets', false),
+    (15, 'affiliate.view',           'View the affiliate account', true),
+    (16, 'affiliate.manage',         'Manage the affiliate account', false),
+    (17, 'emails.view',              'View emails sent to the client', true),
+    (18, 'orders.place',             'Place orders', false),
+    (19, 'users.manage',             'Manage the client''s portal users', false),
+    (20, 'bills.view',               'View bills', true),
+    (21, 'bills.manage',             'Enter and edit bills', false),
+    (22, 'bills.approve',            'Approve bills for payment', false),
+    (23, 'payments.pay',             'Send payments', false),
+    (24, 'payments.view',            'View payments', true);
+UPDATE access_control.permission p SET implies = pg_catalog.int8shl(1, v.bit)
+  FROM access_control.permission v
+ WHERE p.name ~ '\.(manage|pay|accept|approve)$'
+   AND v.name = pg_catalog.split_part(p.name, '.', 1) || '.view';
+UPDATE access_control.permission SET implies = implies | pg_catalog.int8shl(1, 4)
+ WHERE name = 'product_passwords.manage';
+UPDATE access_control.permission SET implies = implies | pg_catalog.int8shl(1, 0)
+ WHERE name = 'sso.login';
+UPDATE access_control.permission SET implies = implies | pg_catalog.int8shl(1, 20)
+ WHERE name = 'bills.approve';
+UPDATE access_control.permission SET implies = implies | pg_catalog.int8shl(1, 2)
+ WHERE name = 'users.manage';
+
+INSERT INTO access_control.client_role (firm_id, name, permissions) VALUES
+    (NULL, 'administrator', (SELECT pg_catalog.bit_or(pg_catalog.int8shl(1, bit)) FROM access_control.permission)),
+    (NULL, 'bookkeeper', (SELECT pg_catalog.bit_or(pg_catalog.int8shl(1, bit)) FROM access_control.permission WHERE read_only)),
+    (NULL, 'accountant', access_control.permission_mask('{profile.view,contacts.view,contacts.manage,invoices.view,quotes.view,bills.view,bills.manage,payments.view,emails.view,tickets.view,tickets.manage}')),
+    (NULL, 'approver', access_control.permission_mask('{profile.view,bills.view,bills.approve,invoices.view,payments.view}')),
+    (NULL, 'clerk', access_control.permission_mask('{profile.view,contacts.view,bills.view,bills.manage,invoices.view}')),
+    (NULL, 'payer', access_control.permission_mask('{profile.view,bills.view,payments.view,payments.pay,invoices.view,invoices.pay}'));
+
+/* ------------------------------------------------------------------ */
+/* Internal checks shared by the management functions                   */
+/* ------------------------------------------------------------------ */
+
+CREATE FUNCTION access_control._check_choice(value text, choices text[], what text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF value IS NULL OR NOT (value = ANY (choices)) THEN
+        RAISE EXCEPTION 'invalid % "%"', what, coalesce(value, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = pg_catalog.format('Valid values are: %s.', pg_catalog.array_to_string(choices, ', '));
+    END IF;
+    RETURN value;
+END $$;
+COMMENT ON FUNCTION access_control._check_choice(text, text[], text) IS 'Internal: returns value, or raises 22023 listing the valid choices';
+
+CREATE FUNCTION access_control._not_null(value anyelement, what text) RETURNS anyelement
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL', what
+            USING ERRCODE = '22004', HINT = pg_catalog.format('Pass a value for %s.', what);
+    END IF;
+    RETURN value;
+END $$;
+COMMENT ON FUNCTION access_control._not_null(anyelement, text) IS 'Internal: returns value, or raises 22004 when it is NULL';
+
+/*
+ * Checks that the current actor may manage the firm's staff or access, and
+ * raises 42501 when not. Without an actor, the caller's SQL privileges
+ * (EXECUTE on the management function) already decided: the change is made
+ * by "system". target_role is the role of the staff member being changed
+ * (or being given); only owners may touch owners.
+ */
+CREATE FUNCTION access_control._authorize(firm_id bigint, target_role text DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    actor text := access_control.current_actor();
+    me access_control.staff;
+BEGIN
+    IF actor IS NULL THEN
+        RETURN;
+    END IF;
+    IF actor NOT LIKE 'staff:%' THEN
+        RAISE EXCEPTION 'permission denied to manage firm %', firm_id
+            USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not a staff member of this firm.', actor);
+    END IF;
+    SELECT * INTO me FROM access_control.staff s
+     WHERE s.id = pg_catalog.substr(actor, 7)::bigint;
+    IF me.firm_id IS DISTINCT FROM firm_id OR me.status <> 'active' THEN
+        RAISE EXCEPTION 'permission denied to manage firm %', firm_id
+            USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not an active staff member of this firm.', actor);
+    END IF;
+    IF me.role = 'member' THEN
+        RAISE EXCEPTION 'permission denied to manage firm %', firm_id
+            USING ERRCODE = '42501', DETAIL = 'Members manage nobody; owners and admins do.';
+    END IF;
+    IF target_role = 'owner' AND me.role <> 'owner' THEN
+        RAISE EXCEPTION 'permission denied to manage owners of firm %', firm_id
+            USING ERRCODE = '42501', DETAIL = 'Only owners make or unmake owners.';
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control._authorize(bigint, text) IS 'Internal: raises 42501 unless the current actor may manage the firm (and the target role)';
+
+CREATE FUNCTION access_control._staff(staff_id bigint, lock boolean DEFAULT false) RETURNS access_control.staff
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff;
+BEGIN
+    PERFORM access_control._not_null(staff_id, 'staff_id');
+    IF lock THEN
+        SELECT * INTO s FROM access_control.staff WHERE id = staff_id FOR UPDATE;
+    ELSE
+        SELECT * INTO s FROM access_control.staff WHERE id = staff_id;
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'staff member % does not exist', staff_id
+            USING ERRCODE = '22023', HINT = 'Staff ids are listed in access_control.staff.';
+    END IF;
+    RETURN s;
+END $$;
+COMMENT ON FUNCTION access_control._staff(bigint, boolean) IS 'Internal: the staff row, or 22023 when there is none';
+
+CREATE FUNCTION access_control._firm_exists(firm_id bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM access_control._not_null(firm_id, 'firm_id');
+    IF NOT EXISTS (SELECT 1 FROM access_control.firm f WHERE f.id = firm_id) THEN
+        RAISE EXCEPTION 'firm % does not exist', firm_id
+            USING ERRCODE = '22023', HINT = 'Firm ids are listed in access_control.firm.';
+    END IF;
+    RETURN firm_id;
+END $$;
+COMMENT ON FUNCTION access_control._firm_exists(bigint) IS 'Internal: firm_id, or 22023 when there is no such firm';
+
+CREATE FUNCTION access_control._client_role(firm_id bigint, role text) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    rid bigint;
+BEGIN
+    SELECT r.id INTO rid FROM access_control.client_role r
+     WHERE r.name = role AND (r.firm_id IS NULL OR r.firm_id = _client_role.firm_id)
+     ORDER BY r.firm_id NULLS FIRST LIMIT 1;
+    IF rid IS NULL THEN
+        RAISE EXCEPTION 'unknown client role "%"', coalesce(role, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = pg_catalog.format('Roles available to this firm: %s.',
+                      (SELECT pg_catalog.string_agg(r.name, ', ' ORDER BY r.name) FROM access_control.client_role r
+                        WHERE r.firm_id IS NULL OR r.firm_id = _client_role.firm_id));
+    END IF;
+    RETURN rid;
+END $$;
+COMMENT ON FUNCTION access_control._client_role(bigint, text) IS 'Internal: the id of a built-in or the firm''s own client role, or 22023';
+
+/* Raises unless every business has an active link with the firm. */
+CREATE FUNCTION access_control._check_linked(firm_id bigint, business_ids bigint[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bad text;
+BEGIN
+    PERFORM access_control._not_null(business_ids, 'business_ids');
+    SELECT pg_catalog.string_agg(coalesce(b::text, 'NULL'), ', ' ORDER BY b) INTO bad
+      FROM pg_catalog.unnest(business_ids) AS b
+     WHERE b IS NULL OR NOT EXISTS (SELECT 1 FROM access_control.firm_client fc
+                                     WHERE fc.firm_id = _check_linked.firm_id
+                                       AND fc.business_id = b AND fc.status = 'active');
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'firm % has no active link with business %', firm_id, bad
+            USING ERRCODE = '22023',
+                  HINT = 'Grant only businesses whose link in access_control.firm_client is active.';
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control._check_linked(bigint, bigint[]) IS 'Internal: raises 22023 unless every business has an active link with the firm';
+
+/* ------------------------------------------------------------------ */
+/* Firms, staff, businesses                                             */
+/* ------------------------------------------------------------------ */
+
+CREATE FUNCTION access_control._normalize_email(email text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    e text := pg_catalog.lower(pg_catalog.btrim(email));
+BEGIN
+    IF e IS NULL OR e !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' OR pg_catalog.length(e) > 254 THEN
+        RAISE EXCEPTION 'invalid email address "%"', coalesce(pg_catalog.left(email, 100), 'NULL')
+            USING ERRCODE = '22023', HINT = 'An email address looks like name@example.com.';
+    END IF;
+    RETURN e;
+END $$;
+COMMENT ON FUNCTION access_control._normalize_email(text) IS 'Internal: the trimmed, lower-case address, or 22023 when it is not one';
+
+CREATE FUNCTION access_control.create_firm(name text, owner_email text,
+    owner_first_name text DEFAULT NULL, owner_last_name text DEFAULT NULL) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    fid bigint;
+BEGIN
+    IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
+        RAISE EXCEPTION 'firm name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the firm''s display name.';
+    END IF;
+    IF access_control.current_actor() IS NOT NULL THEN
+        RAISE EXCEPTION 'permission denied to create a firm'
+            USING ERRCODE = '42501', DETAIL = 'Firms are created by the system, not by an actor.';
+    END IF;
+    INSERT INTO access_control.firm (name) VALUES (pg_catalog.btrim(name)) RETURNING id INTO fid;
+    INSERT INTO access_control.staff (firm_id, email, first_name, last_name, role)
+    VALUES (fid, access_control._normalize_email(owner_email), owner_first_name, owner_last_name, 'owner');
+    RETURN fid;
+END $$;
+COMMENT ON FUNCTION access_control.create_firm(text, text, text, text) IS 'Creates a firm and its first owner; returns the firm id';
+
+CREATE FUNCTION access_control.add_staff(firm_id bigint, email text, role text DEFAULT 'member',
+    first_name text DEFAULT NULL, last_name text DEFAULT NULL) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    e text := access_control._normalize_email(email);
+    sid bigint;
+BEGIN
+    PERFORM access_control._firm_exists(firm_id);
+    PERFORM access_control._check_choice(role, '{owner,admin,member}', 'staff role');
+    PERFORM access_control._authorize(firm_id, role);
+    SELECT s.id INTO sid FROM access_control.staff s
+     WHERE s.firm_id = add_staff.firm_id AND s.email = e FOR UPDATE;
+    IF sid IS NULL THEN
+        INSERT INTO access_control.staff (firm_id, email, role, first_name, last_name)
+        VALUES (firm_id, e, role, first_name, last_name) RETURNING id INTO sid;
+    ELSIF (SELECT s.status FROM access_control.staff s WHERE s.id = sid) = 'active' THEN
+        RAISE EXCEPTION 'staff member "%" already exists in firm %', e, firm_id
+            USING ERRCODE = '23505', HINT = 'Use set_staff_role to change the role of an existing member.';
+    ELSE
+        /* re-adding a removed member reactivates the same row */
+        UPDATE access_control.staff s
+           SET status = 'active', role = add_staff.role,
+               first_name = coalesce(add_staff.first_name, s.first_name),
+               last_name = coalesce(add_staff.last_name, s.last_name),
+               programmatic_access = true
+         WHERE s.id = sid;
+    END IF;
+    RETURN sid;
+END $$;
+COMMENT ON FUNCTION access_control.add_staff(bigint, text, text, text, text) IS 'Adds (or reactivates) a staff member; returns the staff id';
+
+/* Raises unless the firm keeps another active owner besides staff_id. */
+CREATE FUNCTION access_control._keep_an_owner(firm_id bigint, staff_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    /* serialise owner changes of one firm */
+    PERFORM 1 FROM access_control.firm f WHERE f.id = firm_id FOR UPDATE;
+    IF NOT EXISTS (SELECT 1 FROM access_control.staff s
+                    WHERE s.firm_id = _keep_an_owner.firm_id AND s.id <> staff_id
+                      AND s.role = 'owner' AND s.status = 'active') THEN
+        RAISE EXCEPTION 'firm % must keep at least one active owner', firm_id
+            USING ERRCODE = '55000', HINT = 'Make another staff member an owner first.';
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control._keep_an_owner(bigint, bigint) IS 'Internal: raises 55000 when staff_id is the firm''s last active owner';
+
+CREATE FUNCTION access_control.set_staff_role(staff_id bigint, role text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff := access_control._staff(staff_id);
+BEGIN
+    PERFORM access_control._check_choice(role, '{owner,admin,member}', 'staff role');
+    PERFORM access_control._authorize(s.firm_id, CASE WHEN 'owner' IN (s.role, role) THEN 'owner' ELSE role END);
+    IF s.status <> 'active' THEN
+        RAISE EXCEPTION 'staff member % has been removed', staff_id
+            USING ERRCODE = '55000', HINT = 'Add the member again with add_staff or invite_staff.';
+    END IF;
+    IF s.role = 'owner' AND role <> 'owner' THEN
+        PERFORM access_control._keep_an_owner(s.firm_id, staff_id);
+    END IF;
+    UPDATE access_control.staff SET role = set_staff_role.role WHERE id = staff_id AND staff.role <> set_staff_role.role;
+END $$;
+COMMENT ON FUNCTION access_control.set_staff_role(bigint, text) IS 'Changes a staff member''s role (owner, admin or member)';
+
+CREATE FUNCTION access_control.remove_staff(staff_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff := access_control._staff(staff_id);
+BEGIN
+    PERFORM access_control._authorize(s.firm_id, s.role);
+    IF s.status = 'removed' THEN
+        RETURN;
+    END IF;
+    IF s.role = 'owner' THEN
+        PERFORM access_control._keep_an_owner(s.firm_id, staff_id);
+    END IF;
+    DELETE FROM access_control.staff_grant g WHERE g.staff_id = remove_staff.staff_id;
+    DELETE FROM access_control.team_member m WHERE m.staff_id = remove_staff.staff_id;
+    UPDATE access_control.staff SET status = 'removed' WHERE id = staff_id;
+END $$;
+COMMENT ON FUNCTION access_control.remove_staff(bigint) IS 'Removes a staff member: grants and team memberships go at once; the row stays';
+
+CREATE FUNCTION access_control.set_programmatic_access(staff_id bigint, enabled boolean) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff := access_control._staff(staff_id);
+BEGIN
+    PERFORM access_control._not_null(enabled, 'enabled');
+    PERFORM access_control._authorize(s.firm_id, s.role);
+    UPDATE access_control.staff SET programmatic_access = enabled
+     WHERE id = staff_id AND programmatic_access <> enabled;
+END $$;
+COMMENT ON FUNCTION access_control.set_programmatic_access(bigint, boolean) IS 'Turns a staff member''s API-key access on or off';
+
+CREATE FUNCTION access_control.create_business(firm_id bigint, name text) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bid bigint;
+BEGIN
+    PERFORM access_control._firm_exists(firm_id);
+    PERFORM access_control._authorize(firm_id);
+    bid := access_control.create_business(name);
+    INSERT INTO access_control.firm_client (firm_id, business_id, status, ceiling)
+    VALUES (firm_id, bid, 'active', (SELECT pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)) FROM access_control.permission p));
+    RETURN bid;
+END $$;
+COMMENT ON FUNCTION access_control.create_business(bigint, text) IS 'Creates a client of the firm, linked active with every permission as ceiling; returns its id';
+
+CREATE FUNCTION access_control.create_business(name text) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bid bigint;
+BEGIN
+    IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
+        RAISE EXCEPTION 'business name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the client''s display name.';
+    END IF;
+    IF access_control.current_actor() LIKE 'portal:%' THEN
+        RAISE EXCEPTION 'permission denied to create a business'
+            USING ERRCODE = '42501', DETAIL = 'Portal users work inside their own business only.';
+    END IF;
+    INSERT INTO access_control.business (name) VALUES (pg_catalog.btrim(name)) RETURNING id INTO bid;
+    RETURN bid;
+END $$;
+COMMENT ON FUNCTION access_control.create_business(text) IS 'Creates a standalone client account; returns its id';
+
+/* ------------------------------------------------------------------ */
+/* Grants                                                               */
+/* ------------------------------------------------------------------ */
+
+CREATE FUNCTION access_control._check_expiry(expires_at timestamptz) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF expires_at IS NOT NULL AND expires_at <= pg_catalog.now() THEN
+        RAISE EXCEPTION 'expires_at % is not in the future', expires_at
+            USING ERRCODE = '22023', HINT = 'Pass a later time, or NULL for a grant that does not expire.';
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control._check_expiry(timestamptz) IS 'Internal: raises 22023 when expires_at is not in the future';
+
+CREATE FUNCTION access_control._active_staff(staff_id bigint) RETURNS access_control.staff
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff := access_control._staff(staff_id, true);
+BEGIN
+    IF s.status <> 'active' THEN
+        RAISE EXCEPTION 'staff member % has been removed', staff_id
+            USING ERRCODE = '55000', HINT = 'Add the member again with add_staff or invite_staff first.';
+    END IF;
+    RETURN s;
+END $$;
+COMMENT ON FUNCTION access_control._active_staff(bigint) IS 'Internal: the locked row of an active staff member, or an ERROR';
+
+CREATE FUNCTION access_control.grant_client_access(staff_id bigint, business_ids bigint[], role text,
+    expires_at timestamptz DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff := access_control._active_staff(staff_id);
+    rid bigint := access_control._client_role(s.firm_id, role);
+BEGIN
+    PERFORM access_control._authorize(s.firm_id);
+    PERFORM access_control._check_expiry(expires_at);
+    IF business_ids IS NULL THEN
+        SELECT pg_catalog.array_agg(fc.business_id) INTO business_ids
+          FROM access_control.firm_client fc WHERE fc.firm_id = s.firm_id AND fc.status = 'active';
+        business_ids := coalesce(business_ids, '{}');
+    END IF;
+    PERFORM access_control._check_linked(s.firm_id, business_ids);
+    INSERT INTO access_control.staff_grant AS g (staff_id, business_id, role_id, expires_at)
+    SELECT staff_id, b, rid, expires_at FROM (SELECT DISTINCT pg_catalog.unnest(business_ids) AS b) u
+    ON CONFLICT ON CONSTRAINT staff_grant_pkey DO UPDATE
+       SET role_id = excluded.role_id, expires_at = excluded.expires_at, granted_at = pg_catalog.now()
+     WHERE (g.role_id, g.expires_at) IS DISTINCT FROM (excluded.role_id, excluded.expires_at);
+END $$;
+COMMENT ON FUNCTION access_control.grant_client_access(bigint, bigint[], text, timestamptz) IS 'Gives one staff member a client role on many businesses (NULL: every active client)';
+
+CREATE FUNCTION access_control.grant_staff_access(business_id bigint, staff_ids bigint[], role text,
+    expires_at timestamptz DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    sid bigint;
+BEGIN
+    PERFORM access_control._not_null(business_id, 'business_id');
+    PERFORM access_control._not_null(staff_ids, 'staff_ids');
+    FOREACH sid IN ARRAY staff_ids LOOP
+        PERFORM access_control.grant_client_access(sid, ARRAY[business_id], role, expires_at);
+    END LOOP;
+END $$;
+COMMENT ON FUNCTION access_control.grant_staff_access(bigint, bigint[], text, timestamptz) IS 'Gives many staff members a client role on one business';
+
+CREATE FUNCTION access_control.revoke_client_access(staff_id bigint, business_ids bigint[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff := access_control._staff(staff_id, true);
+BEGIN
+    PERFORM access_control._authorize(s.firm_id);
+    PERFORM access_control._not_null(business_ids, 'business_ids');
+    DELETE FROM access_control.staff_grant g
+     WHERE g.staff_id = revoke_client_access.staff_id AND g.business_id = ANY (business_ids);
+END $$;
+COMMENT ON FUNCTION access_control.revoke_client_access(bigint, bigint[]) IS 'Removes one staff member''s direct grants on the businesses';
+
+CREATE FUNCTION access_control.revoke_staff_access(business_id bigint, staff_ids bigint[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    sid bigint;
+BEGIN
+    PERFORM access_control._not_null(business_id, 'business_id');
+    PERFORM access_control._not_null(staff_ids, 'staff_ids');
+    FOREACH sid IN ARRAY staff_ids LOOP
+        PERFORM access_control.revoke_client_access(sid, ARRAY[business_id]);
+    END LOOP;
+END $$;
+COMMENT ON FUNCTION access_control.revoke_staff_access(bigint, bigint[]) IS 'Removes many staff members'' direct grants on one business';
+
+CREATE FUNCTION access_control.set_client_access(staff_id bigint, business_ids bigint[], role text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff := access_control._active_staff(staff_id);
+BEGIN
+    PERFORM access_control._authorize(s.firm_id);
+    PERFORM access_control._not_null(business_ids, 'business_ids');
+    DELETE FROM access_control.staff_grant g
+     WHERE g.staff_id = set_client_access.staff_id AND NOT (g.business_id = ANY (business_ids));
+    IF pg_catalog.cardinality(business_ids) > 0 THEN
+        PERFORM access_control.grant_client_access(staff_id, business_ids, role);
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control.set_client_access(bigint, bigint[], text) IS 'Replaces the staff member''s direct grants with exactly these businesses (empty: none)';
+
+/* ------------------------------------------------------------------ */
+/* Teams                                                                */
+/* ------------------------------------------------------------------ */
+
+CREATE FUNCTION access_control._team(team_id bigint) RETURNS access_control.team
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t access_control.team;
+BEGIN
+    PERFORM access_control._not_null(team_id, 'team_id');
+    SELECT * INTO t FROM access_control.team WHERE id = team_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'team % does not exist', team_id
+            USING ERRCODE = '22023', HINT = 'Team ids are listed in access_control.team.';
+    END IF;
+    PERFORM access_control._authorize(t.firm_id);
+    RETURN t;
+END $$;
+COMMENT ON FUNCTION access_control._team(bigint) IS 'Internal: the locked team row after the authority check, or an ERROR';
+
+CREATE FUNCTION access_control.create_team(firm_id bigint, name text) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tid bigint;
+BEGIN
+    PERFORM access_control._firm_exists(firm_id);
+    PERFORM access_control._authorize(firm_id);
+    IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
+        RAISE EXCEPTION 'team name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the team''s display name.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM access_control.team t WHERE t.firm_id = create_team.firm_id AND t.name = pg_catalog.btrim(create_team.name)) THEN
+        RAISE EXCEPTION 'team "%" already exists in firm %', pg_catalog.btrim(name), firm_id
+            USING ERRCODE = '23505', HINT = 'Team names are unique within a firm.';
+    END IF;
+    INSERT INTO access_control.team (firm_id, name) VALUES (firm_id, pg_catalog.btrim(name)) RETURNING id INTO tid;
+    RETURN tid;
+END $$;
+COMMENT ON FUNCTION access_control.create_team(bigint, text) IS 'Creates a team in the firm; returns its id';
+
+CREATE FUNCTION access_control.drop_team(team_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t access_control.team := access_control._team(team_id);
+BEGIN
+    DELETE FROM access_control.team_grant g WHERE g.team_id = t.id;
+    DELETE FROM access_control.team_member m WHERE m.team_id = t.id;
+    DELETE FROM access_control.team WHERE id = t.id;
+END $$;
+COMMENT ON FUNCTION access_control.drop_team(bigint) IS 'Drops a team with its memberships and grants';
+
+CREATE FUNCTION access_control.add_team_member(team_id bigint, staff_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t access_control.team := access_control._team(team_id);
+    s access_control.staff := access_control._active_staff(staff_id);
+BEGIN
+    IF s.firm_id <> t.firm_id THEN
+        RAISE EXCEPTION 'staff member % is not in the firm of team %', staff_id, team_id
+            USING ERRCODE = '22023', HINT = 'A team holds staff of its own firm only.';
+    END IF;
+    INSERT INTO access_control.team_member (team_id, staff_id) VALUES (t.id, s.id) ON CONFLICT DO NOTHING;
+END $$;
+COMMENT ON FUNCTION access_control.add_team_member(bigint, bigint) IS 'Adds a staff member of the team''s firm to the team';
+
+CREATE FUNCTION access_control.remove_team_member(team_id bigint, staff_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t access_control.team := access_control._team(team_id);
+BEGIN
+    PERFORM access_control._not_null(staff_id, 'staff_id');
+    DELETE FROM access_control.team_member m WHERE m.team_id = t.id AND m.staff_id = remove_team_member.staff_id;
+END $$;
+COMMENT ON FUNCTION access_control.remove_team_member(bigint, bigint) IS 'Removes a staff member from the team';
+
+CREATE FUNCTION access_control.grant_team_access(team_id bigint, business_ids bigint[], role text,
+    expires_at timestamptz DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t access_control.team := access_control._team(team_id);
+    rid bigint := access_control._client_role(t.firm_id, role);
+BEGIN
+    PERFORM access_control._check_expiry(expires_at);
+    PERFORM access_control._check_linked(t.firm_id, business_ids);
+    INSERT INTO access_control.team_grant AS g (team_id, business_id, role_id, expires_at)
+    SELECT t.id, b, rid, expires_at FROM (SELECT DISTINCT pg_catalog.unnest(business_ids) AS b) u
+    ON CONFLICT ON CONSTRAINT team_grant_pkey DO UPDATE
+       SET role_id = excluded.role_id, expires_at = excluded.expires_at, granted_at = pg_catalog.now()
+     WHERE (g.role_id, g.expires_at) IS DISTINCT FROM (excluded.role_id, excluded.expires_at);
+END $$;
+COMMENT ON FUNCTION access_control.grant_team_access(bigint, bigint[], text, timestamptz) IS 'Gives every member of the team a client role on the businesses';
+
+CREATE FUNCTION access_control.revoke_team_access(team_id bigint, business_ids bigint[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t access_control.team := access_control._team(team_id);
+BEGIN
+    PERFORM access_control._not_null(business_ids, 'business_ids');
+    DELETE FROM access_control.team_grant g WHERE g.team_id = t.id AND g.business_id = ANY (business_ids);
+END $$;
+COMMENT ON FUNCTION access_control.revoke_team_access(bigint, bigint[]) IS 'Removes the team''s grants on the businesses';
+
+/* ------------------------------------------------------------------ */
+/* Protecting application tables                                        */
+/* ------------------------------------------------------------------ */
+
+CREATE FUNCTION access_control.protect_table(tbl regclass, business_column name DEFAULT 'business_id',
+    read_permission text DEFAULT NULL, write_permission text DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    col text := pg_catalog.quote_ident(business_column);
+    read_qual text;
+    write_qual text;
+BEGIN
+    PERFORM access_control._not_null(tbl, 'tbl');
+    PERFORM access_control._not_null(business_column, 'business_column');
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = tbl AND a.attname = business_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'column "%" does not exist in table %', business_column, tbl
+            USING ERRCODE = '42703', HINT = 'Pass the name of the column that holds the business id.';
+    END IF;
+    IF read_permission IS NOT NULL THEN
+        PERFORM access_control.permission_mask(ARRAY[read_permission]);
+    END IF;
+    IF write_permission IS NOT NULL THEN
+        PERFORM access_control.permission_mask(ARRAY[write_permission]);
+    END IF;
+    read_qual := CASE WHEN read_permission IS NULL
+        THEN pg_catalog.format('access_control.can_see_business(%s)', col)
+        ELSE pg_catalog.format('access_control.has_permission(%s, %L)', col, read_permission) END;
+    write_qual := CASE WHEN write_permission IS NULL THEN read_qual
+        ELSE pg_catalog.format('access_control.has_permission(%s, %L)', col, write_permission) END;
+
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+    EXECUTE pg_catalog.format('DROP POLICY IF EXISTS access_control_read ON %s', tbl);
+    EXECUTE pg_catalog.format('DROP POLICY IF EXISTS access_control_insert ON %s', tbl);
+    EXECUTE pg_catalog.format('DROP POLICY IF EXISTS access_control_update ON %s', tbl);
+    EXECUTE pg_catalog.format('DROP POLICY IF EXISTS access_control_delete ON %s', tbl);
+    EXECUTE pg_catalog.format('CREATE POLICY access_control_read ON %s FOR SELECT USING (%s)', tbl, read_qual);
+    EXECUTE pg_catalog.format('CREATE POLICY access_control_insert ON %s FOR INSERT WITH CHECK (%s)', tbl, write_qual);
+    EXECUTE pg_catalog.format('CREATE POLICY access_control_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', tbl, write_qual, write_qual);
+    EXECUTE pg_catalog.format('CREATE POLICY access_control_delete ON %s FOR DELETE USING (%s)', tbl, write_qual);
+END $$;
+COMMENT ON FUNCTION access_control.protect_table(regclass, name, text, text) IS 'Enables RLS on an application table with policies that call the access helpers';
+
+/* ------------------------------------------------------------------ */
+/* Privileges                                                           */
+/* ------------------------------------------------------------------ */
+
+REVOKE ALL ON ALL TABLES IN SCHEMA access_control FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA access_control FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA access_control FROM PUBLIC;
+GRANT USAGE ON SCHEMA access_control TO PUBLIC;
+GRANT SELECT ON access_control.permission, access_control.client_role TO PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    access_control.current_actor(),
+    access_control.can_see_business(bigint),
+    access_control.has_permission(bigint, text),
+    access_control.visible_business_ids(),
+    access_control.visible_business_ids(text),
+    access_control.permission_mask(text[]),
+    access_control.permission_names(bigint)
+TO PUBLIC;
