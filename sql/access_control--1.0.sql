@@ -852,6 +852,21 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control.protect_table(regclass, name, text, text) IS 'Enables RLS on an application table with policies that call the access helpers';
 
+/* ==== PERMISSIONS, CLIENT ROLES AND PORTAL USERS: begin ==== */
+/* ==== PERMISSIONS, CLIENT ROLES AND PORTAL USERS: end ==== */
+
+/* ==== API KEYS AND AUTHENTICATION: begin ==== */
+/* ==== API KEYS AND AUTHENTICATION: end ==== */
+
+/* ==== INVITATIONS: begin ==== */
+/* ==== INVITATIONS: end ==== */
+
+/* ==== PARTNER FIRMS AND SEEING ACCESS: begin ==== */
+/* ==== PARTNER FIRMS AND SEEING ACCESS: end ==== */
+
+/* ==== AUDIT LOG: begin ==== */
+/* ==== AUDIT LOG: end ==== */
+
 /* ------------------------------------------------------------------ */
 /* Privileges                                                           */
 /* ------------------------------------------------------------------ */
@@ -870,3 +885,6 @@ GRANT EXECUTE ON FUNCTION
     access_control.permission_mask(text[]),
     access_control.permission_names(bigint)
 TO PUBLIC;
+
+/* ==== PRIVILEGES OF LATER SECTIONS: begin ==== */
+/* ==== PRIVILEGES OF LATER SECTIONS: end ==== */
