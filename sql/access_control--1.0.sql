@@ -203,7 +203,8 @@ BEGIN
       FROM pg_catalog.unnest(names) AS n
      WHERE n IS NULL OR NOT EXISTS (SELECT 1 FROM access_control.permission p WHERE p.name = n);
     IF unknown IS NOT NULL THEN
-        RAISE EXCEPTION 'unknown permission %', pg_catalog.array_to_string(unknown, ', ', '(null)')
+        RAISE EXCEPTION 'unknown permission %',
+            (SELECT pg_catalog.string_agg(coalesce(pg_catalog.quote_ident(u), 'NULL'), ', ') FROM pg_catalog.unnest(unknown) u)
             USING ERRCODE = '22023',
                   HINT = 'Known permissions are listed in access_control.permission.';
     END IF;
@@ -598,7 +599,7 @@ CREATE FUNCTION access_control._check_expiry(expires_at timestamptz) RETURNS voi
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF expires_at IS NOT NULL AND expires_at <= pg_catalog.now() THEN
-        RAISE EXCEPTION 'expires_at % is not in the future', expires_at
+        RAISE EXCEPTION 'expires_at must be in the future'
             USING ERRCODE = '22023', HINT = 'Pass a later time, or NULL for a grant that does not expire.';
     END IF;
 END $$;
