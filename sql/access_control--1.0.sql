@@ -854,6 +854,366 @@ END $$;
 COMMENT ON FUNCTION access_control.protect_table(regclass, name, text, text) IS 'Enables RLS on an application table with policies that call the access helpers';
 
 /* ==== PERMISSIONS, CLIENT ROLES AND PORTAL USERS: begin ==== */
+/*
+ * Stored masks hold exactly the chosen bits; implications are added when
+ * access is computed (validate_permissions shows the closure). A trigger
+ * on every mask column refuses bits the catalog does not define, so no
+ * path, not even a DBA's direct DML, stores an invalid mask.
+ */
+CREATE FUNCTION access_control.validate_permissions(mask bigint) RETURNS bigint
+    LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_validate_permissions';
+COMMENT ON FUNCTION access_control.validate_permissions(bigint) IS 'The mask with every implied permission added; 22023 for a bit the catalog does not define';
+
+CREATE FUNCTION access_control.check_permission_mask() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'ac_check_permission_mask';
+COMMENT ON FUNCTION access_control.check_permission_mask() IS 'Trigger: refuses a mask column (argument) holding bits the catalog does not define; on permission also cycles, bit changes and deleting a used permission';
+
+CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF permissions ON access_control.client_role
+    FOR EACH ROW EXECUTE FUNCTION access_control.check_permission_mask('permissions');
+CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF ceiling ON access_control.firm_client
+    FOR EACH ROW EXECUTE FUNCTION access_control.check_permission_mask('ceiling');
+CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF permissions ON access_control.portal_user
+    FOR EACH ROW EXECUTE FUNCTION access_control.check_permission_mask('permissions');
+CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OR DELETE ON access_control.permission
+    FOR EACH ROW EXECUTE FUNCTION access_control.check_permission_mask('implies');
+
+/* Raises 22004 for a NULL array and 22023 for an unknown or NULL name; returns the mask. */
+CREATE FUNCTION access_control._permissions_arg(names text[], what text) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM access_control._not_null(names, what);
+    RETURN access_control.permission_mask(names);
+END $$;
+COMMENT ON FUNCTION access_control._permissions_arg(text[], text) IS 'Internal: the mask of the named permissions, or an ERROR for NULL or unknown names';
+
+CREATE FUNCTION access_control.define_permission(name text, description text,
+    read_only boolean DEFAULT false, implies text[] DEFAULT '{}') RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    b integer;
+    old_all bigint;
+    old_read_only bigint;
+    implied bigint;
+BEGIN
+    IF access_control.current_actor() IS NOT NULL THEN
+        RAISE EXCEPTION 'permission denied to define a permission'
+            USING ERRCODE = '42501', DETAIL = 'The permission catalog is shared by every firm and is defined by the system, not by an actor.';
+    END IF;
+    IF name IS NULL OR name !~ '^[a-z_]+\.[a-z_]+$' OR pg_catalog.length(name) > 63 THEN
+        RAISE EXCEPTION 'invalid permission name "%"', coalesce(name, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = 'A permission name is area.action in lower-case letters and underscores, at most 63 characters, for example invoices.view.';
+    END IF;
+    IF description IS NULL OR pg_catalog.btrim(description) = '' THEN
+        RAISE EXCEPTION 'description of permission "%" must not be empty', name
+            USING ERRCODE = '22023', HINT = 'Say what the permission allows; users see it.';
+    END IF;
+    PERFORM access_control._not_null(read_only, 'read_only');
+    PERFORM access_control._not_null(implies, 'implies');
+    /* one definition at a time, so two never take the same bit */
+    LOCK TABLE access_control.permission IN SHARE ROW EXCLUSIVE MODE;
+    IF EXISTS (SELECT 1 FROM access_control.permission p WHERE p.name = define_permission.name) THEN
+        RAISE EXCEPTION 'permission "%" already exists', name
+            USING ERRCODE = '23505', HINT = 'Permission names are never reused; choose another name.';
+    END IF;
+    IF name = ANY (implies) THEN
+        RAISE EXCEPTION 'permission "%" would imply itself', name
+            USING ERRCODE = '22023', DETAIL = 'Implications must not form a cycle.',
+                  HINT = pg_catalog.format('Remove "%s" from implies.', name);
+    END IF;
+    implied := access_control.permission_mask(implies);
+    SELECT min(s.b) INTO b FROM pg_catalog.generate_series(0, 62) AS s(b)
+     WHERE NOT EXISTS (SELECT 1 FROM access_control.permission p WHERE p.bit = s.b);
+    IF b IS NULL THEN
+        RAISE EXCEPTION 'too many permissions'
+            USING ERRCODE = '54000', DETAIL = 'The catalog holds 63 permissions, one per bit of a bigint mask.',
+                  HINT = 'Reuse an existing permission for "' || name || '".';
+    END IF;
+    SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0),
+           coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)) FILTER (WHERE p.read_only), 0)
+      INTO old_all, old_read_only FROM access_control.permission p;
+    INSERT INTO access_control.permission (bit, name, description, read_only, implies)
+    VALUES (b, name, pg_catalog.btrim(description), read_only, implied);
+    /* a new permission joins administrator, and bookkeeper when read-only */
+    UPDATE access_control.client_role r SET permissions = r.permissions | pg_catalog.int8shl(1, b)
+     WHERE r.firm_id IS NULL AND (r.name = 'administrator' OR (r.name = 'bookkeeper' AND read_only));
+    /* links capped at every permission (own clients) or at the read-only ones (bookkeeper firms) keep that meaning */
+    UPDATE access_control.firm_client fc SET ceiling = fc.ceiling | pg_catalog.int8shl(1, b)
+     WHERE fc.ceiling = old_all OR (read_only AND fc.ceiling = old_read_only);
+    RETURN b;
+END $$;
+COMMENT ON FUNCTION access_control.define_permission(text, text, boolean, text[]) IS 'Adds a permission to the catalog at the next free bit; returns the bit';
+
+/* ---- client roles ---- */
+
+CREATE FUNCTION access_control._custom_role(role_id bigint) RETURNS access_control.client_role
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r access_control.client_role;
+BEGIN
+    PERFORM access_control._not_null(role_id, 'role_id');
+    SELECT * INTO r FROM access_control.client_role c WHERE c.id = role_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'client role % does not exist', role_id
+            USING ERRCODE = '22023', HINT = 'Client roles are listed in access_control.client_role.';
+    END IF;
+    IF r.firm_id IS NULL THEN
+        RAISE EXCEPTION 'permission denied to change built-in client role "%"', r.name
+            USING ERRCODE = '42501', DETAIL = 'Built-in client roles are shared by every firm.',
+                  HINT = 'Create a custom role with access_control.create_client_role instead.';
+    END IF;
+    PERFORM access_control._authorize(r.firm_id);
+    RETURN r;
+END $$;
+COMMENT ON FUNCTION access_control._custom_role(bigint) IS 'Internal: the locked row of a firm''s custom role after the authority check, or an ERROR';
+
+CREATE FUNCTION access_control.create_client_role(firm_id bigint, name text, permissions text[]) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    n text := pg_catalog.btrim(name);
+    mask bigint;
+    rid bigint;
+BEGIN
+    PERFORM access_control._firm_exists(firm_id);
+    PERFORM access_control._authorize(firm_id);
+    IF n IS NULL OR n = '' THEN
+        RAISE EXCEPTION 'client role name must not be empty'
+            USING ERRCODE = '22023', HINT = 'Pass the role''s display name.';
+    END IF;
+    mask := access_control._permissions_arg(permissions, 'permissions');
+    IF EXISTS (SELECT 1 FROM access_control.client_role r WHERE r.firm_id IS NULL AND r.name = n) THEN
+        RAISE EXCEPTION 'client role "%" is built in', n
+            USING ERRCODE = '23505',
+                  HINT = 'Custom roles cannot shadow the built-in roles ' ||
+                         (SELECT pg_catalog.string_agg(r.name, ', ' ORDER BY r.name) FROM access_control.client_role r WHERE r.firm_id IS NULL) || '.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM access_control.client_role r WHERE r.firm_id = create_client_role.firm_id AND r.name = n) THEN
+        RAISE EXCEPTION 'client role "%" already exists in firm %', n, firm_id
+            USING ERRCODE = '23505', HINT = 'Use alter_client_role to change its permissions.';
+    END IF;
+    INSERT INTO access_control.client_role (firm_id, name, permissions)
+    VALUES (firm_id, n, mask) RETURNING id INTO rid;
+    RETURN rid;
+END $$;
+COMMENT ON FUNCTION access_control.create_client_role(bigint, text, text[]) IS 'Creates a firm''s custom client role from permission names; returns its id';
+
+CREATE FUNCTION access_control.alter_client_role(role_id bigint, permissions text[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r access_control.client_role := access_control._custom_role(role_id);
+    mask bigint := access_control._permissions_arg(permissions, 'permissions');
+BEGIN
+    UPDATE access_control.client_role c SET permissions = mask WHERE c.id = r.id AND c.permissions <> mask;
+END $$;
+COMMENT ON FUNCTION access_control.alter_client_role(bigint, text[]) IS 'Replaces the permissions of a custom client role; every holder sees the change on the next statement';
+
+CREATE FUNCTION access_control.drop_client_role(role_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r access_control.client_role := access_control._custom_role(role_id);
+    direct bigint;
+    teams bigint;
+BEGIN
+    /* the row lock taken above makes a concurrent grant of this role wait, then fail */
+    SELECT count(*) INTO direct FROM access_control.staff_grant g WHERE g.role_id = r.id;
+    SELECT count(*) INTO teams FROM access_control.team_grant g WHERE g.role_id = r.id;
+    IF direct + teams > 0 THEN
+        RAISE EXCEPTION 'client role "%" is still used by % grants', r.name, direct + teams
+            USING ERRCODE = '2BP01',
+                  DETAIL = pg_catalog.format('%s direct grants and %s team grants use it (expired ones included).', direct, teams),
+                  HINT = 'Revoke those grants or grant another role first.';
+    END IF;
+    DELETE FROM access_control.client_role c WHERE c.id = r.id;
+END $$;
+COMMENT ON FUNCTION access_control.drop_client_role(bigint) IS 'Drops a custom client role that no grant uses';
+
+/* ---- portal users and contacts ---- */
+
+/*
+ * Raises 42501 unless the current actor may manage the portal records of
+ * the business with the given permission (users.manage or contacts.manage),
+ * giving a record permissions grant_mask that replace old_mask:
+ *   - no actor: the caller's SQL privileges already decided (system);
+ *   - a portal actor: an active login user of this same business holding
+ *     the permission, that holds (with implications) every permission it
+ *     gives and every permission the record had;
+ *   - a staff actor: an owner or admin of a firm with an active link to the
+ *     business, whose effective permissions there (capped by the link's
+ *     ceiling) hold the permission and every one given or taken away.
+ */
+CREATE FUNCTION access_control._authorize_portal(business_id bigint, needed text,
+    grant_mask bigint DEFAULT 0, old_mask bigint DEFAULT 0) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    actor text := access_control.current_actor();
+    held bigint;
+    touched bigint := access_control.validate_permissions(grant_mask) | access_control.validate_permissions(old_mask);
+    need bigint := access_control.permission_mask(ARRAY[needed]);
+    me_portal access_control.portal_user;
+    me_staff access_control.staff;
+BEGIN
+    IF actor IS NULL THEN
+        RETURN;
+    ELSIF actor LIKE 'portal:%' THEN
+        SELECT * INTO me_portal FROM access_control.portal_user u WHERE u.id = pg_catalog.substr(actor, 8)::bigint;
+        IF me_portal.business_id IS DISTINCT FROM _authorize_portal.business_id
+           OR me_portal.status <> 'active' OR NOT me_portal.can_login THEN
+            RAISE EXCEPTION 'permission denied to manage the portal users of business %', business_id
+                USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not an active portal user of this business.', actor);
+        END IF;
+        held := access_control.validate_permissions(me_portal.permissions);
+    ELSE
+        SELECT * INTO me_staff FROM access_control.staff s WHERE s.id = pg_catalog.substr(actor, 7)::bigint;
+        IF me_staff.status IS DISTINCT FROM 'active' OR me_staff.role = 'member' THEN
+            RAISE EXCEPTION 'permission denied to manage the portal users of business %', business_id
+                USING ERRCODE = '42501', DETAIL = 'Only owners and admins of a firm linked to the business manage its portal users.';
+        END IF;
+        held := access_control.staff_effective_permission_mask(me_staff.id, business_id);
+        IF held IS NULL THEN
+            RAISE EXCEPTION 'permission denied to manage the portal users of business %', business_id
+                USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s''s firm has no active link with this business.', actor);
+        END IF;
+    END IF;
+    IF held & need = 0 THEN
+        RAISE EXCEPTION 'permission denied to manage the portal users of business %', business_id
+            USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s does not hold %s on this business.', actor, needed);
+    END IF;
+    IF touched & ~held <> 0 THEN
+        RAISE EXCEPTION 'permission denied to give or take permissions the actor does not hold'
+            USING ERRCODE = '42501',
+                  DETAIL = pg_catalog.format('Actor %s does not hold %s on business %s.', actor,
+                      pg_catalog.array_to_string(access_control.permission_names(touched & ~held), ', '), business_id);
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control._authorize_portal(bigint, text, bigint, bigint) IS 'Internal: raises 42501 unless the current actor may manage the business''s portal records and holds every permission touched';
+
+CREATE FUNCTION access_control._business_exists(business_id bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM access_control._not_null(business_id, 'business_id');
+    IF NOT EXISTS (SELECT 1 FROM access_control.business b WHERE b.id = business_id) THEN
+        RAISE EXCEPTION 'business % does not exist', business_id
+            USING ERRCODE = '22023', HINT = 'Business ids are listed in access_control.business.';
+    END IF;
+    RETURN business_id;
+END $$;
+COMMENT ON FUNCTION access_control._business_exists(bigint) IS 'Internal: business_id, or 22023 when there is no such business';
+
+CREATE FUNCTION access_control._portal_user(portal_user_id bigint) RETURNS access_control.portal_user
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    u access_control.portal_user;
+BEGIN
+    PERFORM access_control._not_null(portal_user_id, 'portal_user_id');
+    SELECT * INTO u FROM access_control.portal_user p WHERE p.id = portal_user_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'portal user % does not exist', portal_user_id
+            USING ERRCODE = '22023', HINT = 'Portal users are listed in access_control.portal_user.';
+    END IF;
+    RETURN u;
+END $$;
+COMMENT ON FUNCTION access_control._portal_user(bigint) IS 'Internal: the locked portal_user row, or 22023';
+
+CREATE FUNCTION access_control.add_portal_user(business_id bigint, email text, permissions text[] DEFAULT NULL) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    e text := access_control._normalize_email(email);
+    mask bigint;
+    u access_control.portal_user;
+BEGIN
+    PERFORM access_control._business_exists(business_id);
+    IF permissions IS NULL THEN
+        SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) INTO mask FROM access_control.permission p;
+    ELSE
+        mask := access_control.permission_mask(permissions);
+    END IF;
+    SELECT * INTO u FROM access_control.portal_user p
+     WHERE p.business_id = add_portal_user.business_id AND p.email = e FOR UPDATE;
+    PERFORM access_control._authorize_portal(business_id, 'users.manage', mask,
+        CASE WHEN u.status = 'active' THEN u.permissions ELSE 0 END);
+    IF u.id IS NULL THEN
+        INSERT INTO access_control.portal_user (business_id, email, permissions)
+        VALUES (business_id, e, mask) RETURNING id INTO u.id;
+    ELSIF u.status = 'active' AND u.can_login THEN
+        RAISE EXCEPTION 'portal user "%" already exists in business %', e, business_id
+            USING ERRCODE = '23505', HINT = 'Use set_portal_permissions to change the permissions of an existing portal user.';
+    ELSE
+        /* a removed user comes back, and a contact gets a login, in the same row */
+        UPDATE access_control.portal_user p SET status = 'active', can_login = true, permissions = mask
+         WHERE p.id = u.id;
+    END IF;
+    RETURN u.id;
+END $$;
+COMMENT ON FUNCTION access_control.add_portal_user(bigint, text, text[]) IS 'Adds (or reactivates) a login user of the business with these permissions (NULL: all); returns its id';
+
+CREATE FUNCTION access_control.set_portal_permissions(portal_user_id bigint, permissions text[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    u access_control.portal_user := access_control._portal_user(portal_user_id);
+    mask bigint := access_control._permissions_arg(permissions, 'permissions');
+BEGIN
+    PERFORM access_control._authorize_portal(u.business_id, 'users.manage', mask, u.permissions);
+    IF u.status <> 'active' OR NOT u.can_login THEN
+        RAISE EXCEPTION 'portal user % is % and holds no permissions', portal_user_id,
+                CASE WHEN u.can_login THEN 'removed' ELSE 'a contact' END
+            USING ERRCODE = '55000', HINT = 'Add the user again with add_portal_user first.';
+    END IF;
+    UPDATE access_control.portal_user p SET permissions = mask WHERE p.id = u.id AND p.permissions <> mask;
+END $$;
+COMMENT ON FUNCTION access_control.set_portal_permissions(bigint, text[]) IS 'Replaces a portal user''s permissions';
+
+CREATE FUNCTION access_control.remove_portal_user(portal_user_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    u access_control.portal_user := access_control._portal_user(portal_user_id);
+BEGIN
+    PERFORM access_control._authorize_portal(u.business_id,
+        CASE WHEN u.can_login THEN 'users.manage' ELSE 'contacts.manage' END, 0, u.permissions);
+    UPDATE access_control.portal_user p SET status = 'removed' WHERE p.id = u.id AND p.status <> 'removed';
+END $$;
+COMMENT ON FUNCTION access_control.remove_portal_user(bigint) IS 'Removes a portal user or contact at once; the row stays and add_portal_user brings it back';
+
+CREATE FUNCTION access_control.add_contact(business_id bigint, email text, name text) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    e text := access_control._normalize_email(email);
+    u access_control.portal_user;
+BEGIN
+    PERFORM access_control._business_exists(business_id);
+    PERFORM access_control._authorize_portal(business_id, 'contacts.manage');
+    IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
+        RAISE EXCEPTION 'contact name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the contact''s display name.';
+    END IF;
+    SELECT * INTO u FROM access_control.portal_user p
+     WHERE p.business_id = add_contact.business_id AND p.email = e FOR UPDATE;
+    IF u.id IS NULL THEN
+        INSERT INTO access_control.portal_user (business_id, email, name, permissions, can_login)
+        VALUES (business_id, e, pg_catalog.btrim(name), 0, false) RETURNING id INTO u.id;
+    ELSIF u.status = 'active' THEN
+        RAISE EXCEPTION '"%" is already a % of business %', e,
+                CASE WHEN u.can_login THEN 'portal user' ELSE 'contact' END, business_id
+            USING ERRCODE = '23505', HINT = 'Each email appears once per business.';
+    ELSE
+        UPDATE access_control.portal_user p SET status = 'active', can_login = false, permissions = 0,
+               name = pg_catalog.btrim(add_contact.name)
+         WHERE p.id = u.id;
+    END IF;
+    RETURN u.id;
+END $$;
+COMMENT ON FUNCTION access_control.add_contact(bigint, text, text) IS 'Adds a contact of the business: a record without login that never acts; returns its id';
 /* ==== PERMISSIONS, CLIENT ROLES AND PORTAL USERS: end ==== */
 
 /* ==== API KEYS AND AUTHENTICATION: begin ==== */
@@ -888,4 +1248,5 @@ GRANT EXECUTE ON FUNCTION
 TO PUBLIC;
 
 /* ==== PRIVILEGES OF LATER SECTIONS: begin ==== */
+GRANT EXECUTE ON FUNCTION access_control.validate_permissions(bigint) TO PUBLIC;
 /* ==== PRIVILEGES OF LATER SECTIONS: end ==== */

@@ -70,4 +70,7 @@ extern int64 AcClosure(const AcCatalog *catalog, int64 mask);
 extern int	AcPermissionBit(const AcCatalog *catalog, const char *name);
 extern bool AcApiKeyUsable(int64 key_id, int64 staff_id, TimestampTz now, TimestampTz *expiry);
 
+/* permissions.c */
+extern void AcCheckMask(const AcCatalog *catalog, int64 mask, const char *what);
+
 #endif							/* ACCESS_CONTROL_H */
