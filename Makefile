@@ -1,0 +1,101 @@
+# access_control -- PGXS build for PostgreSQL 15.
+#
+# Standard targets: make, make install, make installcheck (PGXS).
+# Extra targets:
+#   make deps   -- check (and as root, install) the Debian build/test packages
+#   make test   -- build, install, then regression + isolation + TAP tests in
+#                  a throw-away cluster; ends with "N passed, N failed"
+#   make demo   -- build, install, run test/demo.sql in a throw-away cluster
+#   make bench  -- run test/bench/run.sh
+
+PG_CONFIG ?= pg_config
+
+EXTENSION = access_control
+MODULE_big = access_control
+OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
+SHLIB_LINK += -lsodium
+PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare $(EXTRA_CFLAGS)
+
+DATA = $(wildcard sql/access_control--*.sql)
+
+# Every sql/*.sql except the extension scripts is a pg_regress test; the
+# tests run CREATE EXTENSION themselves.
+REGRESS = $(sort $(basename $(notdir $(filter-out sql/access_control%,$(wildcard sql/*.sql)))))
+REGRESS_OPTS = --inputdir=.
+
+# Isolation specs live in test/isolation/specs, expected output in
+# test/isolation/expected.  Only enabled when there are specs.
+ISOLATION_SPECS = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ifneq ($(ISOLATION_SPECS),)
+ISOLATION = $(ISOLATION_SPECS)
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso
+endif
+
+# TAP tests live in test/t/*.pl.  Only enabled when there are any.
+TAP_SCRIPTS = $(sort $(wildcard test/t/*.pl))
+ifneq ($(TAP_SCRIPTS),)
+TAP_TESTS = 1
+PROVE_TESTS = $(TAP_SCRIPTS)
+PROVE_FLAGS += -I test/t
+endif
+
+EXTRA_CLEAN = test/isolation/output_iso tmp_check tmp_check_*
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+
+PG_BINDIR := $(shell $(PG_CONFIG) --bindir)
+PG_MAJOR := $(shell $(PG_CONFIG) --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+
+DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) libsodium-dev libipc-run-perl
+
+.PHONY: deps demo test bench install-as-needed
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+		dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then \
+		echo "deps: all present ($(DEB_PACKAGES))"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "deps: installing$$missing"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	else \
+		echo "deps: missing packages:$$missing" >&2; \
+		echo "deps: run: sudo apt-get install -y$$missing" >&2; \
+		exit 1; \
+	fi
+
+# Install into the server's directories: directly as root, else via sudo.
+install-as-needed: all
+	@if [ "$$(id -u)" = 0 ]; then \
+		$(MAKE) --no-print-directory install PG_CONFIG='$(PG_CONFIG)'; \
+	else \
+		sudo $(MAKE) --no-print-directory install PG_CONFIG='$(PG_CONFIG)'; \
+	fi
+
+# Build/install output is only shown if it fails, to keep the demo readable.
+# pg_virtualenv -t keeps the throw-away cluster in a private temporary
+# directory even as root, so parallel runs do not collide on "15/regress".
+demo: deps
+	@out=$$($(MAKE) --no-print-directory install-as-needed PG_CONFIG='$(PG_CONFIG)' 2>&1) || \
+		{ echo "$$out"; echo "demo: build/install failed" >&2; exit 1; }
+	@echo "demo: installed; running test/demo.sql in a throw-away cluster"
+	@PGPORT=$$(test/run_tests.sh --free-port) pg_virtualenv -t -v $(PG_MAJOR) -- psql -X -v ON_ERROR_STOP=1 -f test/demo.sql
+
+test: deps
+	@MAKE='$(MAKE)' PG_CONFIG='$(PG_CONFIG)' PG_MAJOR='$(PG_MAJOR)' \
+		PG_BINDIR='$(PG_BINDIR)' PGXS_DIR='$(pgxsdir)' \
+		test/run_tests.sh
+
+bench:
+	@if [ -x test/bench/run.sh ]; then \
+		test/bench/run.sh; \
+	elif [ -f test/bench/run.sh ]; then \
+		bash test/bench/run.sh; \
+	else \
+		echo "bench: test/bench/run.sh is not written yet" >&2; \
+		exit 1; \
+	fi
