@@ -2,6 +2,7 @@
 -- one application table under row-level security. The same SELECT, run as
 -- each person, returns different rows.
 \set ON_ERROR_STOP 1
+\set QUIET on
 \pset footer off
 SET client_min_messages = warning;
 CREATE EXTENSION access_control;
@@ -80,6 +81,7 @@ SET ROLE demo_app;
 SET access_control.actor = 'staff:1';
 SELECT set_config('access_control.actor', 'staff:1', false);
 \set ON_ERROR_STOP 1
+\set QUIET on
 RESET ROLE;
 
 DROP TABLE invoices;
