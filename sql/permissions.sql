@@ -2,7 +2,7 @@
 -- Permission catalog, masks and client roles
 --
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS access_control;
+CREATE EXTENSION access_control;
 RESET client_min_messages;
 \set SHOW_CONTEXT never
 -- ids in messages stay the same whatever ran before: start this test's ids at known values
@@ -183,3 +183,4 @@ SELECT count(*) AS permissions FROM access_control.permission;
 DROP TABLE perm_bills;
 DROP OWNED BY perm_app;
 DROP ROLE perm_app;
+DROP EXTENSION access_control;

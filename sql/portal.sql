@@ -2,7 +2,7 @@
 -- Portal users and contacts: a business's own users, one business each
 --
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS access_control;
+CREATE EXTENSION access_control;
 RESET client_min_messages;
 \set SHOW_CONTEXT never
 -- ids in messages stay the same whatever ran before: start this test's ids at known values
@@ -182,3 +182,4 @@ SELECT email, status, can_login,
 DROP TABLE portal_bills;
 DROP OWNED BY portal_app;
 DROP ROLE portal_app;
+DROP EXTENSION access_control;

@@ -18,6 +18,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -25,11 +26,7 @@
 #include "access_control.h"
 
 /* The queries run as the extension's owner: PUBLIC cannot read these tables. */
-typedef struct OwnerScope
-{
-	Oid			save_userid;
-	int			save_sec_context;
-} OwnerScope;
+typedef AcOwnerScope OwnerScope;
 
 static void
 begin_as_owner(OwnerScope *scope)
@@ -38,6 +35,17 @@ begin_as_owner(OwnerScope *scope)
 
 	GetUserIdAndSecContext(&scope->save_userid, &scope->save_sec_context);
 	SetUserIdAndSecContext(owner, scope->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+
+	/*
+	 * The queries below name operators and functions unqualified; pin
+	 * search_path so that nothing the caller planted in an earlier schema
+	 * runs with the owner's rights. GUC_ACTION_SAVE, as for a function's
+	 * SET clause, so that this also works inside a parallel worker.
+	 */
+	scope->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 }
@@ -46,7 +54,25 @@ static void
 end_as_owner(OwnerScope *scope)
 {
 	SPI_finish();
+	AtEOXact_GUC(true, scope->save_nestlevel);
 	SetUserIdAndSecContext(scope->save_userid, scope->save_sec_context);
+}
+
+/*
+ * Connects to SPI and acts as the extension's owner until AcEndAsOwner;
+ * for other files that read the extension's tables on behalf of PUBLIC.
+ */
+void
+AcBeginAsOwner(AcOwnerScope *scope)
+{
+	begin_as_owner(scope);
+}
+
+/* Disconnects from SPI and restores the caller's user id. */
+void
+AcEndAsOwner(AcOwnerScope *scope)
+{
+	end_as_owner(scope);
 }
 
 static void

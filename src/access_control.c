@@ -5,8 +5,6 @@
  */
 #include "postgres.h"
 
-#include <sodium.h>
-
 #include "fmgr.h"
 #include "utils/guc.h"
 
@@ -34,10 +32,7 @@ check_actor(char **newval, void **extra, GucSource source)
 void
 _PG_init(void)
 {
-	if (sodium_init() < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("could not initialise libsodium")));
+	AcCryptoInit();
 
 	/*
 	 * Who the session acts for. PGC_SUSET: only a superuser could SET it;

@@ -72,5 +72,32 @@ extern bool AcApiKeyUsable(int64 key_id, int64 staff_id, TimestampTz now, Timest
 
 /* permissions.c */
 extern void AcCheckMask(const AcCatalog *catalog, int64 mask, const char *what);
+/* Runs SPI queries as the extension's owner: PUBLIC cannot read its tables. */
+typedef struct AcOwnerScope
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;	/* GUC nest level holding the pinned search_path */
+} AcOwnerScope;
+
+extern void AcBeginAsOwner(AcOwnerScope *scope);
+extern void AcEndAsOwner(AcOwnerScope *scope);
+
+/* crypto.c: the only file that includes <sodium.h> */
+#define AC_HASH_BYTES 32		/* BLAKE2b output */
+#define AC_HASH_KEY_BYTES 32	/* BLAKE2b key */
+#define AC_BASE64URL_LEN(len) (((len) * 4 + 2) / 3 + 1)	/* unpadded, with NUL */
+
+extern void AcCryptoInit(void);
+extern void AcRandomBytes(void *buf, size_t len);
+extern void AcKeyedHash(unsigned char *out, const unsigned char *key,
+						int nparts, const void *const *parts, const size_t *lens);
+extern bool AcConstantTimeEqual(const void *a, const void *b, size_t len);
+extern void AcWipe(void *buf, size_t len);
+extern void *AcSecretAlloc(size_t len);
+extern void AcSecretFree(void *p);
+extern void AcBase64UrlEncode(char *out, const unsigned char *bin, size_t len);
+extern bool AcBase64UrlDecode(unsigned char *bin, size_t binlen, const char *in, size_t inlen);
+extern void AcHexEncode(char *out, const unsigned char *bin, size_t len);
 
 #endif							/* ACCESS_CONTROL_H */

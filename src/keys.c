@@ -1,0 +1,327 @@
+/*-------------------------------------------------------------------------
+ * src/keys.c
+ *		API keys: issuing them, authenticating with them, and the secret
+ *		hashing key they are hashed under.
+ *
+ * A key reads ac_<id>_<secret>: the id of its access_control.api_key row
+ * and 32 random bytes in unpadded base64url. The row holds only the keyed
+ * BLAKE2b hash of (id, secret) under one of the hashing keys of
+ * access_control.secret_key, and which one. The clear secret exists only
+ * in the result of create_api_key.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <stdio.h>
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "access_control.h"
+
+#define SECRET_BYTES 32
+#define SECRET_CHARS (AC_BASE64URL_LEN(SECRET_BYTES) - 1)
+#define KEY_PREFIX "ac_"
+#define MAX_KEY_CHARS 100
+
+/* What hashing needs, kept in guarded memory and wiped after each use. */
+typedef struct SecretBuffers
+{
+	unsigned char hash_key[AC_HASH_KEY_BYTES];
+	unsigned char secret[SECRET_BYTES];
+	unsigned char expected[AC_HASH_BYTES];
+	unsigned char computed[AC_HASH_BYTES];
+} SecretBuffers;
+
+static SecretBuffers *buffers = NULL;
+
+static SecretBuffers *
+get_buffers(void)
+{
+	if (buffers == NULL)
+		buffers = AcSecretAlloc(sizeof(SecretBuffers));
+	return buffers;
+}
+
+static void
+wipe_buffers(void)
+{
+	if (buffers != NULL)
+		AcWipe(buffers, sizeof(SecretBuffers));
+}
+
+/* Computes the stored hash of key id and secret into b->computed. */
+static void
+hash_key_secret(SecretBuffers *b, int64 key_id)
+{
+	unsigned char id_be[8];
+	const void *parts[3];
+	size_t		lens[3];
+	static const char domain[] = "access_control api key v1";
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		id_be[i] = (unsigned char) (((uint64) key_id) >> (56 - 8 * i));
+	parts[0] = domain;
+	lens[0] = sizeof(domain);
+	parts[1] = id_be;
+	lens[1] = sizeof(id_be);
+	parts[2] = b->secret;
+	lens[2] = SECRET_BYTES;
+	AcKeyedHash(b->computed, b->hash_key, 3, parts, lens);
+}
+
+/*
+ * Copies a bytea of exactly len bytes from SPI result column col into dst,
+ * wiping the source. Returns false when it is NULL or of another length.
+ */
+static bool
+take_bytes(int col, unsigned char *dst, size_t len)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
+	bytea	   *v;
+
+	if (isnull)
+		return false;
+	v = DatumGetByteaPP(d);
+	if (VARSIZE_ANY_EXHDR(v) != len)
+		return false;
+	memcpy(dst, VARDATA_ANY(v), len);
+	AcWipe(VARDATA_ANY(v), len);
+	return true;
+}
+
+static void
+run(const char *sql, int nargs, Oid *types, Datum *values, bool read_only, int expected)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, read_only, 0);
+
+	if (rc != expected)
+		elog(ERROR, "api key query failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * rotate_secret_key(): makes a new random hashing key, used for every API
+ * key created from now on; returns its id. Keys made earlier keep the key
+ * they were hashed under. Superusers only (no grant).
+ */
+PG_FUNCTION_INFO_V1(ac_rotate_secret_key);
+Datum
+ac_rotate_secret_key(PG_FUNCTION_ARGS)
+{
+	AcOwnerScope scope;
+	Oid			types[2] = {INT8OID, BYTEAOID};
+	Datum		values[2];
+	int64		id;
+	bytea	   *key = palloc(VARHDRSZ + AC_HASH_KEY_BYTES);
+
+	do
+	{
+		AcRandomBytes(&id, sizeof(id));
+		id &= INT64CONST(0x7FFFFFFFFFFFFFFF);
+	} while (id == 0);
+	SET_VARSIZE(key, VARHDRSZ + AC_HASH_KEY_BYTES);
+	AcRandomBytes(VARDATA(key), AC_HASH_KEY_BYTES);
+
+	values[0] = Int64GetDatum(id);
+	values[1] = PointerGetDatum(key);
+	AcBeginAsOwner(&scope);
+	run("INSERT INTO access_control.secret_key (id, key) VALUES ($1, $2)",
+		2, types, values, false, SPI_OK_INSERT);
+	AcEndAsOwner(&scope);
+	AcWipe(VARDATA(key), AC_HASH_KEY_BYTES);
+	PG_RETURN_INT64(id);
+}
+
+/*
+ * _issue_api_key(staff_id, label, expires_at): stores a new key for the
+ * staff member and returns it in clear, once. Internal: create_api_key
+ * checks the arguments and the actor's authority first. Raises 55000 when
+ * no hashing key exists.
+ */
+PG_FUNCTION_INFO_V1(ac_issue_api_key);
+Datum
+ac_issue_api_key(PG_FUNCTION_ARGS)
+{
+	AcOwnerScope scope;
+	Oid			types[6] = {INT8OID, INT8OID, TEXTOID, BYTEAOID, TIMESTAMPTZOID, INT8OID};
+	Datum		values[6];
+	char		nulls[6] = "      ";
+	SecretBuffers *b = get_buffers();
+	int64		hash_key_id;
+	int64		key_id;
+	bool		isnull;
+	bytea	   *hash;
+	char		encoded[AC_BASE64URL_LEN(SECRET_BYTES)];
+	char	   *result;
+
+	AcBeginAsOwner(&scope);
+	run("SELECT id, key FROM access_control.secret_key ORDER BY created_at DESC, id DESC LIMIT 1",
+		0, NULL, NULL, true, SPI_OK_SELECT);
+	if (SPI_processed != 1 || !take_bytes(2, b->hash_key, AC_HASH_KEY_BYTES))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no key for hashing API keys exists"),
+				 errhint("A superuser creates one with access_control.rotate_secret_key().")));
+	hash_key_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	run("SELECT pg_catalog.nextval('access_control.api_key_id_seq'::pg_catalog.regclass)",
+		0, NULL, NULL, false, SPI_OK_SELECT);
+	key_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	AcRandomBytes(b->secret, SECRET_BYTES);
+	hash_key_secret(b, key_id);
+	hash = palloc(VARHDRSZ + AC_HASH_BYTES);
+	SET_VARSIZE(hash, VARHDRSZ + AC_HASH_BYTES);
+	memcpy(VARDATA(hash), b->computed, AC_HASH_BYTES);
+	AcBase64UrlEncode(encoded, b->secret, SECRET_BYTES);
+	wipe_buffers();
+
+	values[0] = Int64GetDatum(key_id);
+	values[1] = PG_GETARG_DATUM(0);
+	values[2] = PG_GETARG_DATUM(1);
+	values[3] = PointerGetDatum(hash);
+	if (PG_ARGISNULL(2))
+		nulls[4] = 'n';
+	else
+		values[4] = PG_GETARG_DATUM(2);
+	values[5] = Int64GetDatum(hash_key_id);
+	if (SPI_execute_with_args("INSERT INTO access_control.api_key"
+							  " (id, staff_id, label, secret_hash, expires_at, secret_key_id)"
+							  " VALUES ($1, $2, $3, $4, $5, $6)",
+							  6, types, values, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not store the API key");
+	AcEndAsOwner(&scope);
+
+	result = psprintf(KEY_PREFIX INT64_FORMAT "_%s", key_id, encoded);
+	AcWipe(encoded, sizeof(encoded));
+	PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+/*
+ * Splits "ac_<id>_<secret>" into *key_id and b->secret. Returns false for
+ * anything else (and leaves b->secret zero).
+ */
+static bool
+parse_key(const char *s, size_t len, int64 *key_id, SecretBuffers *b)
+{
+	size_t		pos = strlen(KEY_PREFIX);
+	size_t		digits_at = pos;
+	uint64		id = 0;
+
+	*key_id = 0;
+	if (len > MAX_KEY_CHARS || len < pos || memcmp(s, KEY_PREFIX, pos) != 0)
+		return false;
+	while (pos < len && s[pos] >= '0' && s[pos] <= '9' && pos - digits_at < 18)
+		id = id * 10 + (s[pos++] - '0');
+	if (pos == digits_at || s[digits_at] == '0' || pos >= len || s[pos] != '_')
+		return false;
+	pos++;
+	if (len - pos != SECRET_CHARS ||
+		!AcBase64UrlDecode(b->secret, SECRET_BYTES, s + pos, len - pos))
+		return false;
+	*key_id = (int64) id;
+	return true;
+}
+
+/*
+ * authenticate(api_key): verifies a key made by create_api_key and acts as
+ * its staff member until the end of the transaction; returns the staff id.
+ * Raises 28P01, with one message for every cause, when the key is
+ * malformed, unknown, wrong, revoked or expired, its staff member removed,
+ * or the member's programmatic access off. Not SECURITY DEFINER: a
+ * function with a SET clause would undo the actor on return.
+ */
+PG_FUNCTION_INFO_V1(ac_authenticate);
+Datum
+ac_authenticate(PG_FUNCTION_ARGS)
+{
+	AcOwnerScope scope;
+	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		values[2];
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	SecretBuffers *b = get_buffers();
+	int64		key_id = 0;
+	int64		staff_id = 0;
+	bool		well_formed = false;
+	bool		found = false;
+	bool		usable = false;
+	bool		stale = false;
+	bool		matches;
+	bool		isnull;
+	char		actor[80];
+
+	AcWipe(b, sizeof(SecretBuffers));
+	if (!PG_ARGISNULL(0))
+	{
+		text	   *t = PG_GETARG_TEXT_PP(0);
+
+		well_formed = parse_key(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &key_id, b);
+	}
+
+	AcBeginAsOwner(&scope);
+	if (well_formed)
+	{
+		values[0] = Int64GetDatum(key_id);
+		values[1] = TimestampTzGetDatum(now);
+		run("SELECT k.staff_id, k.secret_hash, sk.key,"
+			"       k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2)"
+			"         AND s.status = 'active' AND s.programmatic_access,"
+			"       u.last_used_at IS NULL OR u.last_used_at < $2 - interval '1 minute'"
+			"  FROM access_control.api_key k"
+			"  JOIN access_control.staff s ON s.id = k.staff_id"
+			"  JOIN access_control.secret_key sk ON sk.id = k.secret_key_id"
+			"  LEFT JOIN access_control.api_key_usage u ON u.key_id = k.id"
+			" WHERE k.id = $1",
+			2, types, values, true, SPI_OK_SELECT);
+		if (SPI_processed == 1)
+		{
+			staff_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			found = take_bytes(2, b->expected, AC_HASH_BYTES) &&
+				take_bytes(3, b->hash_key, AC_HASH_KEY_BYTES);
+			usable = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+			stale = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull));
+		}
+	}
+
+	/*
+	 * The same hashing and comparison whether or not the key was found or
+	 * well formed (then under an all-zero key, against zeros), so a wrong
+	 * id costs as much as a wrong secret.
+	 */
+	hash_key_secret(b, key_id);
+	matches = AcConstantTimeEqual(b->computed, b->expected, AC_HASH_BYTES);
+	wipe_buffers();
+
+	if (!(well_formed && found && matches && usable))
+	{
+		AcEndAsOwner(&scope);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PASSWORD),
+				 errmsg("invalid API key"),
+				 errhidestmt(true),
+				 errhint("Use a key returned by access_control.create_api_key that is still valid.")));
+	}
+
+	/* last use, at most once a minute per key; never on a standby */
+	if (stale && !RecoveryInProgress() && !XactReadOnly)
+	{
+		values[0] = Int64GetDatum(key_id);
+		values[1] = TimestampTzGetDatum(now);
+		run("INSERT INTO access_control.api_key_usage AS u (key_id, last_used_at) VALUES ($1, $2)"
+			" ON CONFLICT (key_id) DO UPDATE SET last_used_at = excluded.last_used_at"
+			" WHERE u.last_used_at < excluded.last_used_at",
+			2, types, values, false, SPI_OK_INSERT);
+	}
+	AcEndAsOwner(&scope);
+
+	snprintf(actor, sizeof(actor), "staff:" INT64_FORMAT ":key:" INT64_FORMAT, staff_id, key_id);
+	AcSetActorSetting(actor);
+	PG_RETURN_INT64(staff_id);
+}
