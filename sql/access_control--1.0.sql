@@ -1349,6 +1349,412 @@ COMMENT ON VIEW access_control.api_keys IS 'API keys without their secrets, filt
 /* ==== INVITATIONS: end ==== */
 
 /* ==== PARTNER FIRMS AND SEEING ACCESS: begin ==== */
+
+/*
+ * Partner links. The business side (a portal user holding users.manage on
+ * the business, or a privileged caller with no actor) invites a firm and may
+ * disconnect it; the firm's owners and admins accept, decline or disconnect.
+ * A declined invitation is deleted, so it is never listed; a disconnected
+ * link stays (listed as "disabled") and the firm's grants on the business
+ * stay with it, inert until the business invites the firm again and the firm
+ * accepts.
+ */
+
+/* Returns the closure of mask over the catalog's implications. */
+CREATE FUNCTION access_control._closure(mask bigint) RETURNS bigint
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE c(bit) AS (
+        SELECT p.bit FROM access_control.permission p
+         WHERE pg_catalog.int8and(mask, pg_catalog.int8shl(1, p.bit)) <> 0
+        UNION
+        SELECT q.bit FROM c
+          JOIN access_control.permission p ON p.bit = c.bit
+          JOIN access_control.permission q ON pg_catalog.int8and(p.implies, pg_catalog.int8shl(1, q.bit)) <> 0
+    )
+    SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, c.bit)), 0) FROM c
+$$;
+COMMENT ON FUNCTION access_control._closure(bigint) IS 'Internal: the mask with every implied permission added';
+
+/*
+ * Raises 42501 unless the current actor speaks for the business: no actor
+ * (the caller's SQL privileges decided), or a portal user of the business
+ * holding users.manage there. Staff act for their firm, never for a client.
+ */
+CREATE FUNCTION access_control._authorize_business(business_id bigint) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    actor text := access_control.current_actor();
+BEGIN
+    IF actor IS NULL THEN
+        RETURN;
+    END IF;
+    IF actor NOT LIKE 'portal:%' THEN
+        RAISE EXCEPTION 'permission denied to manage partner firms of business %', business_id
+            USING ERRCODE = '42501',
+                  DETAIL = pg_catalog.format('Actor %s is staff of a firm; the business itself invites and disconnects partner firms.', actor),
+                  HINT = 'Act as a portal user of the business who holds users.manage.';
+    END IF;
+    IF NOT access_control.has_permission(business_id, 'users.manage') THEN
+        RAISE EXCEPTION 'permission denied to manage partner firms of business %', business_id
+            USING ERRCODE = '42501',
+                  DETAIL = pg_catalog.format('Actor %s does not hold users.manage on this business.', actor),
+                  HINT = 'Act as a portal user of the business who holds users.manage.';
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control._authorize_business(bigint) IS 'Internal: raises 42501 unless the current actor may manage the business''s partner firms';
+
+/* The locked link row, or 22023 naming the pair. */
+CREATE FUNCTION access_control._link(firm_id bigint, business_id bigint) RETURNS access_control.firm_client
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    l access_control.firm_client;
+BEGIN
+    SELECT * INTO l FROM access_control.firm_client fc
+     WHERE fc.firm_id = _link.firm_id AND fc.business_id = _link.business_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'firm % has no link with business %', firm_id, business_id
+            USING ERRCODE = '22023', HINT = 'Links are listed by access_control.firm_clients(firm_id).';
+    END IF;
+    RETURN l;
+END $$;
+COMMENT ON FUNCTION access_control._link(bigint, bigint) IS 'Internal: the locked firm-business link, or 22023 when there is none';
+
+CREATE FUNCTION access_control.invite_partner_firm(business_id bigint, firm_id bigint, ceiling text[] DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    mask bigint;
+    l access_control.firm_client;
+BEGIN
+    PERFORM access_control._business_exists(business_id);
+    PERFORM access_control._firm_exists(firm_id);
+    PERFORM access_control._authorize_business(business_id);
+    IF ceiling IS NULL THEN
+        SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) INTO mask
+          FROM access_control.permission p WHERE p.read_only;
+    ELSIF pg_catalog.cardinality(ceiling) = 0 THEN
+        RAISE EXCEPTION 'ceiling must name at least one permission'
+            USING ERRCODE = '22023', HINT = 'Pass NULL for every read-only permission, or the permissions the firm may use.';
+    ELSE
+        mask := access_control._closure(access_control.permission_mask(ceiling));
+    END IF;
+    SELECT * INTO l FROM access_control.firm_client fc
+     WHERE fc.firm_id = invite_partner_firm.firm_id AND fc.business_id = invite_partner_firm.business_id FOR UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO access_control.firm_client (firm_id, business_id, status, ceiling)
+        VALUES (firm_id, business_id, 'pending', mask)
+        ON CONFLICT DO NOTHING;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'firm % was invited to business % concurrently', firm_id, business_id
+                USING ERRCODE = '40001', HINT = 'Retry the transaction.';
+        END IF;
+    ELSIF l.status = 'active' THEN
+        RAISE EXCEPTION 'firm % is already connected to business %', firm_id, business_id
+            USING ERRCODE = '55000', HINT = 'Disconnect the firm first to invite it again with another ceiling.';
+    ELSE
+        /* pending: the invitation is renewed; disconnected: invited again */
+        UPDATE access_control.firm_client fc SET status = 'pending', ceiling = mask
+         WHERE fc.firm_id = l.firm_id AND fc.business_id = l.business_id;
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control.invite_partner_firm(bigint, bigint, text[]) IS 'The business invites a firm (link pending) with a ceiling on what its staff may do (NULL: read-only)';
+
+CREATE FUNCTION access_control.accept_partner_invitation(firm_id bigint, business_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    l access_control.firm_client;
+BEGIN
+    PERFORM access_control._firm_exists(firm_id);
+    PERFORM access_control._business_exists(business_id);
+    PERFORM access_control._authorize(firm_id);
+    l := access_control._link(firm_id, business_id);
+    IF l.status <> 'pending' THEN
+        RAISE EXCEPTION 'link of firm % with business % is %, not pending', firm_id, business_id, l.status
+            USING ERRCODE = '55000', HINT = 'Only a pending invitation can be accepted; the business invites the firm again after a disconnect.';
+    END IF;
+    UPDATE access_control.firm_client fc SET status = 'active'
+     WHERE fc.firm_id = l.firm_id AND fc.business_id = l.business_id;
+END $$;
+COMMENT ON FUNCTION access_control.accept_partner_invitation(bigint, bigint) IS 'The firm accepts a pending invitation: the link becomes active';
+
+CREATE FUNCTION access_control.decline_partner_invitation(firm_id bigint, business_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    l access_control.firm_client;
+BEGIN
+    PERFORM access_control._firm_exists(firm_id);
+    PERFORM access_control._business_exists(business_id);
+    PERFORM access_control._authorize(firm_id);
+    l := access_control._link(firm_id, business_id);
+    IF l.status <> 'pending' THEN
+        RAISE EXCEPTION 'link of firm % with business % is %, not pending', firm_id, business_id, l.status
+            USING ERRCODE = '55000', HINT = 'Only a pending invitation can be declined; use disconnect_partner to end an active link.';
+    END IF;
+    /* a declined link is deleted with whatever grants the firm kept from an earlier connection */
+    DELETE FROM access_control.staff_grant g
+     USING access_control.staff s
+     WHERE g.business_id = l.business_id AND s.id = g.staff_id AND s.firm_id = l.firm_id;
+    DELETE FROM access_control.team_grant g
+     USING access_control.team t
+     WHERE g.business_id = l.business_id AND t.id = g.team_id AND t.firm_id = l.firm_id;
+    DELETE FROM access_control.firm_client fc
+     WHERE fc.firm_id = l.firm_id AND fc.business_id = l.business_id;
+END $$;
+COMMENT ON FUNCTION access_control.decline_partner_invitation(bigint, bigint) IS 'The firm declines a pending invitation: the link is deleted and no longer listed';
+
+CREATE FUNCTION access_control.disconnect_partner(business_id bigint, firm_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    actor text := access_control.current_actor();
+    l access_control.firm_client;
+BEGIN
+    PERFORM access_control._business_exists(business_id);
+    PERFORM access_control._firm_exists(firm_id);
+    IF actor LIKE 'staff:%' THEN
+        PERFORM access_control._authorize(firm_id);
+    ELSE
+        PERFORM access_control._authorize_business(business_id);
+    END IF;
+    l := access_control._link(firm_id, business_id);
+    UPDATE access_control.firm_client fc SET status = 'disconnected'
+     WHERE fc.firm_id = l.firm_id AND fc.business_id = l.business_id AND fc.status <> 'disconnected';
+END $$;
+COMMENT ON FUNCTION access_control.disconnect_partner(bigint, bigint) IS 'Either side ends a link: every staff member of the firm loses the business at once';
+
+CREATE FUNCTION access_control.firm_clients(firm_id bigint)
+    RETURNS TABLE (business_id bigint, name text, status text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM access_control._firm_exists(firm_id);
+    PERFORM access_control._authorize(firm_id);
+    RETURN QUERY
+    SELECT b.id, b.name,
+           CASE fc.status WHEN 'disconnected' THEN 'disabled' ELSE fc.status END
+      FROM access_control.firm_client fc
+      JOIN access_control.business b ON b.id = fc.business_id
+     WHERE fc.firm_id = firm_clients.firm_id
+     ORDER BY pg_catalog.lower(b.name), b.id;
+END $$;
+COMMENT ON FUNCTION access_control.firm_clients(bigint) IS 'The firm''s clients with status active, pending or disabled (disconnected)';
+
+/*
+ * Seeing access. Staff may look at their own access; owners and admins at
+ * their firm's staff and clients; nobody at another firm's. Without an actor
+ * the caller's SQL privileges decided. Every permission shown comes from the
+ * C rule (staff_effective_permissions), the one RLS uses.
+ */
+
+/* Raises 42501 unless the current actor may see the access of staff member s. */
+CREATE FUNCTION access_control._may_see_staff(s access_control.staff) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    actor text := access_control.current_actor();
+BEGIN
+    IF actor IS NULL OR actor = 'staff:' || s.id THEN
+        RETURN;
+    END IF;
+    IF actor NOT LIKE 'staff:%' THEN
+        RAISE EXCEPTION 'permission denied to see the access of staff member %', s.id
+            USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not a staff member of this firm.', actor);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM access_control.staff me
+                    WHERE me.id = pg_catalog.substr(actor, 7)::bigint AND me.firm_id = s.firm_id
+                      AND me.status = 'active' AND me.role IN ('owner', 'admin')) THEN
+        RAISE EXCEPTION 'permission denied to see the access of staff member %', s.id
+            USING ERRCODE = '42501',
+                  DETAIL = pg_catalog.format('Actor %s is neither this member nor an active owner or admin of the member''s firm.', actor);
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control._may_see_staff(access_control.staff) IS 'Internal: raises 42501 unless the current actor may see this member''s access';
+
+CREATE FUNCTION access_control._staff_row(staff_id bigint) RETURNS access_control.staff
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff;
+BEGIN
+    PERFORM access_control._not_null(staff_id, 'staff_id');
+    SELECT * INTO s FROM access_control.staff WHERE id = staff_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'staff member % does not exist', staff_id
+            USING ERRCODE = '22023', HINT = 'Staff ids are listed in access_control.staff.';
+    END IF;
+    PERFORM access_control._may_see_staff(s);
+    RETURN s;
+END $$;
+COMMENT ON FUNCTION access_control._staff_row(bigint) IS 'Internal: the staff row after the check that the actor may see its access';
+
+/* Every unexpired grant reaching staff member s on business b: (team name or NULL for direct, role name). */
+CREATE FUNCTION access_control._live_grants(staff_id bigint, business_id bigint)
+    RETURNS TABLE (team text, role text, permissions bigint, expires_at timestamptz)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT NULL::text, r.name, r.permissions, g.expires_at
+      FROM access_control.staff_grant g JOIN access_control.client_role r ON r.id = g.role_id
+     WHERE g.staff_id = _live_grants.staff_id AND g.business_id = _live_grants.business_id
+    UNION ALL
+    SELECT t.name, r.name, r.permissions, g.expires_at
+      FROM access_control.team_member m
+      JOIN access_control.team t ON t.id = m.team_id
+      JOIN access_control.team_grant g ON g.team_id = m.team_id
+      JOIN access_control.client_role r ON r.id = g.role_id
+     WHERE m.staff_id = _live_grants.staff_id AND g.business_id = _live_grants.business_id
+$$;
+COMMENT ON FUNCTION access_control._live_grants(bigint, bigint) IS 'Internal: every direct and team grant of the member on the business, expired or not';
+
+CREATE FUNCTION access_control.staff_access(staff_id bigint)
+    RETURNS TABLE (business_id bigint, business_name text, direct boolean, via_teams text[], roles text[], permissions text[])
+    LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff := access_control._staff_row(staff_id);
+BEGIN
+    RETURN QUERY
+    SELECT b.id, b.name,
+           CASE WHEN s.role = 'member' THEN EXISTS (SELECT 1 FROM access_control._live_grants(s.id, b.id) g
+                                                     WHERE g.team IS NULL AND (g.expires_at IS NULL OR g.expires_at > pg_catalog.now()))
+                ELSE false END,
+           CASE WHEN s.role = 'member' THEN
+                (SELECT coalesce(pg_catalog.array_agg(DISTINCT g.team ORDER BY g.team), '{}')
+                   FROM access_control._live_grants(s.id, b.id) g
+                  WHERE g.team IS NOT NULL AND (g.expires_at IS NULL OR g.expires_at > pg_catalog.now()))
+                ELSE '{}'::text[] END,
+           CASE WHEN s.role = 'member' THEN
+                (SELECT coalesce(pg_catalog.array_agg(DISTINCT g.role ORDER BY g.role), '{}')
+                   FROM access_control._live_grants(s.id, b.id) g
+                  WHERE g.expires_at IS NULL OR g.expires_at > pg_catalog.now())
+                ELSE ARRAY[s.role] END,
+           access_control.staff_effective_permissions(s.id, b.id)
+      FROM access_control.firm_client fc
+      JOIN access_control.business b ON b.id = fc.business_id
+     WHERE fc.firm_id = s.firm_id
+       AND access_control.staff_can_see_business(s.id, b.id)
+     ORDER BY pg_catalog.lower(b.name), b.id;
+END $$;
+COMMENT ON FUNCTION access_control.staff_access(bigint) IS 'One row per business the member can see: direct grant, teams, roles and effective permissions';
+
+CREATE FUNCTION access_control.business_access(business_id bigint)
+    RETURNS TABLE (staff_id bigint, email text, staff_role text, direct boolean, via_teams text[], permissions text[])
+    LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    actor text := access_control.current_actor();
+    me access_control.staff;
+BEGIN
+    PERFORM access_control._business_exists(business_id);
+    IF actor IS NOT NULL THEN
+        IF actor LIKE 'staff:%' THEN
+            SELECT * INTO me FROM access_control.staff s WHERE s.id = pg_catalog.substr(actor, 7)::bigint;
+        END IF;
+        IF me.id IS NULL OR me.status <> 'active' OR me.role NOT IN ('owner', 'admin') THEN
+            RAISE EXCEPTION 'permission denied to see who has access to business %', business_id
+                USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not an active owner or admin of a firm.', actor);
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM access_control.firm_client fc
+                        WHERE fc.firm_id = me.firm_id AND fc.business_id = business_access.business_id) THEN
+            RAISE EXCEPTION 'permission denied to see who has access to business %', business_id
+                USING ERRCODE = '42501', DETAIL = pg_catalog.format('Business %s is not a client of firm %s.', business_id, me.firm_id);
+        END IF;
+    END IF;
+    RETURN QUERY
+    SELECT s.id, s.email, s.role,
+           s.role = 'member' AND EXISTS (SELECT 1 FROM access_control._live_grants(s.id, business_access.business_id) g
+                                          WHERE g.team IS NULL AND (g.expires_at IS NULL OR g.expires_at > pg_catalog.now())),
+           CASE WHEN s.role = 'member' THEN
+                (SELECT coalesce(pg_catalog.array_agg(DISTINCT g.team ORDER BY g.team), '{}')
+                   FROM access_control._live_grants(s.id, business_access.business_id) g
+                  WHERE g.team IS NOT NULL AND (g.expires_at IS NULL OR g.expires_at > pg_catalog.now()))
+                ELSE '{}'::text[] END,
+           access_control.staff_effective_permissions(s.id, business_access.business_id)
+      FROM access_control.firm_client fc
+      JOIN access_control.staff s ON s.firm_id = fc.firm_id
+     WHERE fc.business_id = business_access.business_id
+       AND (me.id IS NULL OR s.firm_id = me.firm_id)
+       AND access_control.staff_can_see_business(s.id, business_access.business_id)
+     ORDER BY s.email, s.id;
+END $$;
+COMMENT ON FUNCTION access_control.business_access(bigint) IS 'One row per staff member who can see the business (only the actor''s own firm''s staff when acting)';
+
+CREATE FUNCTION access_control.explain_access(staff_id bigint, business_id bigint)
+    RETURNS TABLE (path text, role text, permissions text[])
+    LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff;
+    l access_control.firm_client;
+BEGIN
+    PERFORM access_control._business_exists(business_id);
+    s := access_control._staff_row(staff_id);
+    SELECT * INTO l FROM access_control.firm_client fc
+     WHERE fc.firm_id = s.firm_id AND fc.business_id = explain_access.business_id;
+
+    IF access_control.staff_can_see_business(s.id, business_id) THEN
+        /* every path that grants, then the ceiling that caps, then the result */
+        IF s.role <> 'member' THEN
+            RETURN QUERY SELECT 'staff role'::text, s.role, access_control.permission_names(
+                (SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) FROM access_control.permission p));
+        ELSE
+            RETURN QUERY
+            SELECT CASE WHEN g.team IS NULL THEN 'direct grant' ELSE 'team ' || g.team END,
+                   g.role, access_control.permission_names(g.permissions)
+              FROM access_control._live_grants(s.id, business_id) g
+             WHERE g.expires_at IS NULL OR g.expires_at > pg_catalog.now()
+             ORDER BY g.team NULLS FIRST, g.role;
+        END IF;
+        RETURN QUERY SELECT 'link ceiling'::text, NULL::text, access_control.permission_names(l.ceiling);
+        RETURN QUERY SELECT 'effective'::text, NULL::text, access_control.staff_effective_permissions(s.id, business_id);
+        RETURN;
+    END IF;
+
+    /* no access: the reasons, in the order of the rule */
+    IF s.status <> 'active' THEN
+        RETURN QUERY SELECT 'removed'::text, s.role, NULL::text[];
+        RETURN;
+    END IF;
+    IF l.firm_id IS NULL THEN
+        RETURN QUERY SELECT 'no link'::text, NULL::text, NULL::text[];
+        RETURN;
+    ELSIF l.status = 'pending' THEN
+        RETURN QUERY SELECT 'link pending'::text, NULL::text, access_control.permission_names(l.ceiling);
+    ELSIF l.status = 'disconnected' THEN
+        RETURN QUERY SELECT 'link disconnected'::text, NULL::text, access_control.permission_names(l.ceiling);
+    END IF;
+    IF s.role = 'member' THEN
+        IF NOT EXISTS (SELECT 1 FROM access_control._live_grants(s.id, business_id)) THEN
+            RETURN QUERY SELECT 'no grant'::text, NULL::text, NULL::text[];
+        ELSE
+            RETURN QUERY
+            SELECT CASE WHEN g.team IS NULL THEN 'grant expired: direct' ELSE 'grant expired: team ' || g.team END,
+                   g.role, access_control.permission_names(g.permissions)
+              FROM access_control._live_grants(s.id, business_id) g
+             WHERE g.expires_at <= pg_catalog.now()
+             ORDER BY g.team NULLS FIRST, g.role;
+        END IF;
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control.explain_access(bigint, bigint) IS 'Every path that grants or caps the member''s access to the business, or the reasons there is none';
+
+CREATE FUNCTION access_control.my_businesses(search text DEFAULT NULL)
+    RETURNS TABLE (business_id bigint, name text)
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT b.id, b.name
+      FROM access_control.business b
+     WHERE b.id = ANY (access_control.visible_business_ids())
+       AND (search IS NULL
+            OR pg_catalog.strpos(pg_catalog.lower(b.name), pg_catalog.lower(pg_catalog.btrim(search))) > 0)
+     ORDER BY pg_catalog.lower(b.name), b.id
+$$;
+COMMENT ON FUNCTION access_control.my_businesses(text) IS 'The account switcher: businesses the current actor can see, by name, optionally filtered (case-insensitive substring)';
+
 /* ==== PARTNER FIRMS AND SEEING ACCESS: end ==== */
 
 /* ==== AUDIT LOG: begin ==== */
@@ -1376,4 +1782,16 @@ TO PUBLIC;
 /* ==== PRIVILEGES OF LATER SECTIONS: begin ==== */
 GRANT EXECUTE ON FUNCTION access_control.validate_permissions(bigint) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION access_control.authenticate(text) TO PUBLIC;
+REVOKE ALL ON FUNCTION
+    access_control.invite_partner_firm(bigint, bigint, text[]),
+    access_control.accept_partner_invitation(bigint, bigint),
+    access_control.decline_partner_invitation(bigint, bigint),
+    access_control.disconnect_partner(bigint, bigint),
+    access_control.firm_clients(bigint),
+    access_control.staff_access(bigint),
+    access_control.business_access(bigint),
+    access_control.explain_access(bigint, bigint),
+    access_control.my_businesses(text)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION access_control.my_businesses(text) TO PUBLIC;
 /* ==== PRIVILEGES OF LATER SECTIONS: end ==== */
