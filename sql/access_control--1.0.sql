@@ -1468,8 +1468,10 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control.invite_partner_firm(bigint, bigint, text[]) IS 'The business invites a firm (link pending) with a ceiling on what its staff may do (NULL: read-only)';
 
-CREATE FUNCTION access_control.accept_partner_invitation(firm_id bigint, business_id bigint) RETURNS void
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+/* Checks the firm's authority and returns its pending link with the business; 55000 with hint otherwise. */
+CREATE FUNCTION access_control._pending_link(firm_id bigint, business_id bigint, hint text)
+    RETURNS access_control.firm_client
+    LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     l access_control.firm_client;
@@ -1480,8 +1482,19 @@ BEGIN
     l := access_control._link(firm_id, business_id);
     IF l.status <> 'pending' THEN
         RAISE EXCEPTION 'link of firm % with business % is %, not pending', firm_id, business_id, l.status
-            USING ERRCODE = '55000', HINT = 'Only a pending invitation can be accepted; the business invites the firm again after a disconnect.';
+            USING ERRCODE = '55000', HINT = hint;
     END IF;
+    RETURN l;
+END $$;
+COMMENT ON FUNCTION access_control._pending_link(bigint, bigint, text) IS 'Internal: the firm''s pending link with the business after the authority check, or an ERROR';
+
+CREATE FUNCTION access_control.accept_partner_invitation(firm_id bigint, business_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    l access_control.firm_client := access_control._pending_link(firm_id, business_id,
+        'Only a pending invitation can be accepted; the business invites the firm again after a disconnect.');
+BEGIN
     UPDATE access_control.firm_client fc SET status = 'active'
      WHERE fc.firm_id = l.firm_id AND fc.business_id = l.business_id;
 END $$;
@@ -1491,16 +1504,9 @@ CREATE FUNCTION access_control.decline_partner_invitation(firm_id bigint, busine
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    l access_control.firm_client;
+    l access_control.firm_client := access_control._pending_link(firm_id, business_id,
+        'Only a pending invitation can be declined; use disconnect_partner to end an active link.');
 BEGIN
-    PERFORM access_control._firm_exists(firm_id);
-    PERFORM access_control._business_exists(business_id);
-    PERFORM access_control._authorize(firm_id);
-    l := access_control._link(firm_id, business_id);
-    IF l.status <> 'pending' THEN
-        RAISE EXCEPTION 'link of firm % with business % is %, not pending', firm_id, business_id, l.status
-            USING ERRCODE = '55000', HINT = 'Only a pending invitation can be declined; use disconnect_partner to end an active link.';
-    END IF;
     /* a declined link is deleted with whatever grants the firm kept from an earlier connection */
     DELETE FROM access_control.staff_grant g
      USING access_control.staff s
