@@ -360,7 +360,7 @@ DECLARE
 BEGIN
     PERFORM access_control._not_null(staff_id, 'staff_id');
     IF lock THEN
-        SELECT * INTO s FROM access_control.staff WHERE id = staff_id FOR UPDATE;
+        SELECT * INTO s FROM access_control.staff WHERE id = staff_id FOR NO KEY UPDATE;
     ELSE
         SELECT * INTO s FROM access_control.staff WHERE id = staff_id;
     END IF;
@@ -477,7 +477,7 @@ BEGIN
     PERFORM access_control._check_choice(role, '{owner,admin,member}', 'staff role');
     PERFORM access_control._authorize(firm_id, role);
     SELECT s.id INTO sid FROM access_control.staff s
-     WHERE s.firm_id = add_staff.firm_id AND s.email = e FOR UPDATE;
+     WHERE s.firm_id = add_staff.firm_id AND s.email = e FOR NO KEY UPDATE;
     IF sid IS NULL THEN
         INSERT INTO access_control.staff (firm_id, email, role, first_name, last_name)
         VALUES (firm_id, e, role, first_name, last_name) RETURNING id INTO sid;
@@ -503,7 +503,7 @@ CREATE FUNCTION access_control._keep_an_owner(firm_id bigint, staff_id bigint) R
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     /* serialise owner changes of one firm */
-    PERFORM 1 FROM access_control.firm f WHERE f.id = firm_id FOR UPDATE;
+    PERFORM 1 FROM access_control.firm f WHERE f.id = firm_id FOR NO KEY UPDATE;
     IF NOT EXISTS (SELECT 1 FROM access_control.staff s
                     WHERE s.firm_id = _keep_an_owner.firm_id AND s.id <> staff_id
                       AND s.role = 'owner' AND s.status = 'active') THEN
@@ -719,7 +719,7 @@ DECLARE
     t access_control.team;
 BEGIN
     PERFORM access_control._not_null(team_id, 'team_id');
-    SELECT * INTO t FROM access_control.team WHERE id = team_id FOR UPDATE;
+    SELECT * INTO t FROM access_control.team WHERE id = team_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'team % does not exist', team_id
             USING ERRCODE = '22023', HINT = 'Team ids are listed in access_control.team.';
@@ -962,7 +962,7 @@ DECLARE
     r access_control.client_role;
 BEGIN
     PERFORM access_control._not_null(role_id, 'role_id');
-    SELECT * INTO r FROM access_control.client_role c WHERE c.id = role_id FOR UPDATE;
+    SELECT * INTO r FROM access_control.client_role c WHERE c.id = role_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'client role % does not exist', role_id
             USING ERRCODE = '22023', HINT = 'Client roles are listed in access_control.client_role.';
@@ -1121,7 +1121,7 @@ DECLARE
     u access_control.portal_user;
 BEGIN
     PERFORM access_control._not_null(portal_user_id, 'portal_user_id');
-    SELECT * INTO u FROM access_control.portal_user p WHERE p.id = portal_user_id FOR UPDATE;
+    SELECT * INTO u FROM access_control.portal_user p WHERE p.id = portal_user_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'portal user % does not exist', portal_user_id
             USING ERRCODE = '22023', HINT = 'Portal users are listed in access_control.portal_user.';
@@ -1145,7 +1145,7 @@ BEGIN
         mask := access_control.permission_mask(permissions);
     END IF;
     SELECT * INTO u FROM access_control.portal_user p
-     WHERE p.business_id = add_portal_user.business_id AND p.email = e FOR UPDATE;
+     WHERE p.business_id = add_portal_user.business_id AND p.email = e FOR NO KEY UPDATE;
     PERFORM access_control._authorize_portal(business_id, 'users.manage', mask,
         CASE WHEN u.status = 'active' THEN u.permissions ELSE 0 END);
     IF u.id IS NULL THEN
@@ -1205,7 +1205,7 @@ BEGIN
         RAISE EXCEPTION 'contact name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the contact''s display name.';
     END IF;
     SELECT * INTO u FROM access_control.portal_user p
-     WHERE p.business_id = add_contact.business_id AND p.email = e FOR UPDATE;
+     WHERE p.business_id = add_contact.business_id AND p.email = e FOR NO KEY UPDATE;
     IF u.id IS NULL THEN
         INSERT INTO access_control.portal_user (business_id, email, name, permissions, can_login)
         VALUES (business_id, e, pg_catalog.btrim(name), 0, false) RETURNING id INTO u.id;
@@ -1301,7 +1301,7 @@ DECLARE
     s access_control.staff;
 BEGIN
     PERFORM access_control._not_null(key_id, 'key_id');
-    SELECT * INTO k FROM access_control.api_key WHERE id = key_id FOR UPDATE;
+    SELECT * INTO k FROM access_control.api_key WHERE id = key_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'API key % does not exist', key_id
             USING ERRCODE = '22023', HINT = 'API keys are listed in access_control.api_keys.';
@@ -1419,7 +1419,7 @@ DECLARE
     l access_control.firm_client;
 BEGIN
     SELECT * INTO l FROM access_control.firm_client fc
-     WHERE fc.firm_id = _link.firm_id AND fc.business_id = _link.business_id FOR UPDATE;
+     WHERE fc.firm_id = _link.firm_id AND fc.business_id = _link.business_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'firm % has no link with business %', firm_id, business_id
             USING ERRCODE = '22023', HINT = 'Links are listed by access_control.firm_clients(firm_id).';
@@ -1448,7 +1448,7 @@ BEGIN
         mask := access_control._closure(access_control.permission_mask(ceiling));
     END IF;
     SELECT * INTO l FROM access_control.firm_client fc
-     WHERE fc.firm_id = invite_partner_firm.firm_id AND fc.business_id = invite_partner_firm.business_id FOR UPDATE;
+     WHERE fc.firm_id = invite_partner_firm.firm_id AND fc.business_id = invite_partner_firm.business_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         INSERT INTO access_control.firm_client (firm_id, business_id, status, ceiling)
         VALUES (firm_id, business_id, 'pending', mask)
