@@ -5,6 +5,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "utils/guc.h"
 
@@ -13,6 +15,9 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+static int	ac_invitation_ttl = 7 * 24 * 60 * 60;
+static int	ac_invitation_resend_cooldown = 60;
 
 static bool
 check_actor(char **newval, void **extra, GucSource source)
@@ -48,6 +53,29 @@ _PG_init(void)
 							   PGC_SUSET,
 							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL,
 							   check_actor, NULL, NULL);
+
+	/*
+	 * Invitations. Read by the SQL functions when an invitation is sent:
+	 * the expiry is stored on the invitation, so changing the TTL affects
+	 * invitations sent from then on.
+	 */
+	DefineCustomIntVariable("access_control.invitation_ttl",
+							"How long an invitation token stays valid after it is sent.",
+							NULL,
+							&ac_invitation_ttl,
+							7 * 24 * 60 * 60, 1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("access_control.invitation_resend_cooldown",
+							"How long after sending an invitation it cannot be resent (unless it bounced or was reported as spam).",
+							NULL,
+							&ac_invitation_resend_cooldown,
+							60, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("access_control");
 
