@@ -92,6 +92,7 @@ extern void AcCryptoInit(void);
 extern void AcRandomBytes(void *buf, size_t len);
 extern void AcKeyedHash(unsigned char *out, const unsigned char *key,
 						int nparts, const void *const *parts, const size_t *lens);
+extern void AcHash(unsigned char *out, int nparts, const void *const *parts, const size_t *lens);
 extern bool AcConstantTimeEqual(const void *a, const void *b, size_t len);
 extern void AcWipe(void *buf, size_t len);
 extern void *AcSecretAlloc(size_t len);

@@ -55,6 +55,22 @@ AcKeyedHash(unsigned char *out, const unsigned char *key,
 	sodium_memzero(&state, sizeof(state));
 }
 
+/*
+ * Unkeyed BLAKE2b of the concatenation of parts[0..nparts-1] into
+ * out[AC_HASH_BYTES]; for hashes anyone may recompute. Raises nothing.
+ */
+void
+AcHash(unsigned char *out, int nparts, const void *const *parts, const size_t *lens)
+{
+	crypto_generichash_state state;
+	int			i;
+
+	crypto_generichash_init(&state, NULL, 0, AC_HASH_BYTES);
+	for (i = 0; i < nparts; i++)
+		crypto_generichash_update(&state, parts[i], lens[i]);
+	crypto_generichash_final(&state, out, AC_HASH_BYTES);
+}
+
 /* True when the len bytes at a and b are equal; time depends only on len. */
 bool
 AcConstantTimeEqual(const void *a, const void *b, size_t len)
