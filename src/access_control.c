@@ -57,14 +57,16 @@ _PG_init(void)
 	/*
 	 * Invitations. Read by the SQL functions when an invitation is sent:
 	 * the expiry is stored on the invitation, so changing the TTL affects
-	 * invitations sent from then on.
+	 * invitations sent from then on. PGC_SUSET: these are the DBA's policy
+	 * (postgresql.conf, ALTER SYSTEM, ALTER DATABASE ... SET), not something
+	 * an application role may lift for itself to spam an invitee.
 	 */
 	DefineCustomIntVariable("access_control.invitation_ttl",
 							"How long an invitation token stays valid after it is sent.",
 							NULL,
 							&ac_invitation_ttl,
 							7 * 24 * 60 * 60, 1, INT_MAX,
-							PGC_USERSET,
+							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
@@ -73,7 +75,7 @@ _PG_init(void)
 							NULL,
 							&ac_invitation_resend_cooldown,
 							60, 0, INT_MAX,
-							PGC_USERSET,
+							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
