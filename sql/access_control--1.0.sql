@@ -2166,4 +2166,51 @@ REVOKE ALL ON FUNCTION
     access_control.purge_audit_log(timestamptz),
     access_control.verify_audit_chain(bigint)
 FROM PUBLIC;
+/*
+ * pg_dump: the state tables and their sequences are extension configuration,
+ * so their rows are dumped and restored after CREATE EXTENSION. The two
+ * tables this script seeds dump only rows added later: permissions above the
+ * default catalog's last bit (24), and firms' own client roles. Changes made
+ * to the seeded rows themselves (a permission defined later joining the
+ * built-in administrator and bookkeeper roles, an edited built-in
+ * description) are not dumped as such; instead a permission row inserted
+ * later (by define_permission, or by pg_restore) joins the built-in
+ * administrator role, and bookkeeper when read-only, as define_permission
+ * does, so the built-in roles come back as they were. A built-in permission
+ * deleted and its bit reused is not restored.
+ */
+CREATE FUNCTION access_control._join_builtin_roles() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE access_control.client_role r SET permissions = r.permissions | pg_catalog.int8shl(1, NEW.bit)
+     WHERE r.firm_id IS NULL
+       AND (r.name = 'administrator' OR (r.name = 'bookkeeper' AND NEW.read_only))
+       AND pg_catalog.int8and(r.permissions, pg_catalog.int8shl(1, NEW.bit)) = 0;
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION access_control._join_builtin_roles() IS 'Internal trigger: a permission added to the catalog joins administrator, and bookkeeper when read-only';
+CREATE TRIGGER join_builtin_roles AFTER INSERT ON access_control.permission
+    FOR EACH ROW EXECUTE FUNCTION access_control._join_builtin_roles();
+REVOKE ALL ON FUNCTION access_control._join_builtin_roles() FROM PUBLIC;
+
+SELECT pg_catalog.pg_extension_config_dump('access_control.permission', 'WHERE bit > 24');
+SELECT pg_catalog.pg_extension_config_dump('access_control.client_role', 'WHERE firm_id IS NOT NULL');
+SELECT pg_catalog.pg_extension_config_dump('access_control.client_role_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.firm', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.firm_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.staff', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.staff_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.business', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.business_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.firm_client', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.team', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.team_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.team_member', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.staff_grant', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.team_grant', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.portal_user', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.portal_user_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.invitation', '');
+SELECT pg_catalog.pg_extension_config_dump('access_control.invitation_id_seq', '');
 /* ==== PRIVILEGES OF LATER SECTIONS: end ==== */

@@ -142,8 +142,8 @@ ac_rotate_secret_key(PG_FUNCTION_ARGS)
 /*
  * _issue_api_key(staff_id, label, expires_at): stores a new key for the
  * staff member and returns it in clear, once. Internal: create_api_key
- * checks the arguments and the actor's authority first. Raises 55000 when
- * no hashing key exists.
+ * checks the arguments and the actor's authority first. Raises 22004 for a
+ * NULL staff_id or label, 55000 when no hashing key exists.
  */
 PG_FUNCTION_INFO_V1(ac_issue_api_key);
 Datum
@@ -160,6 +160,12 @@ ac_issue_api_key(PG_FUNCTION_ARGS)
 	bytea	   *hash;
 	char		encoded[AC_BASE64URL_LEN(SECRET_BYTES)];
 	char	   *result;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", PG_ARGISNULL(0) ? "staff_id" : "label"),
+				 errhint("Create API keys with access_control.create_api_key.")));
 
 	AcBeginAsOwner(&scope);
 	run("SELECT id, key FROM access_control.secret_key ORDER BY created_at DESC, id DESC LIMIT 1",
