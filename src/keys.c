@@ -24,78 +24,8 @@
 
 #include "access_control.h"
 
-#define SECRET_BYTES 32
-#define SECRET_CHARS (AC_BASE64URL_LEN(SECRET_BYTES) - 1)
-#define KEY_PREFIX "ac_"
-#define MAX_KEY_CHARS 100
-
-/* What hashing needs, kept in guarded memory and wiped after each use. */
-typedef struct SecretBuffers
-{
-	unsigned char hash_key[AC_HASH_KEY_BYTES];
-	unsigned char secret[SECRET_BYTES];
-	unsigned char expected[AC_HASH_BYTES];
-	unsigned char computed[AC_HASH_BYTES];
-} SecretBuffers;
-
-static SecretBuffers *buffers = NULL;
-
-static SecretBuffers *
-get_buffers(void)
-{
-	if (buffers == NULL)
-		buffers = AcSecretAlloc(sizeof(SecretBuffers));
-	return buffers;
-}
-
-static void
-wipe_buffers(void)
-{
-	if (buffers != NULL)
-		AcWipe(buffers, sizeof(SecretBuffers));
-}
-
-/* Computes the stored hash of key id and secret into b->computed. */
-static void
-hash_key_secret(SecretBuffers *b, int64 key_id)
-{
-	unsigned char id_be[8];
-	const void *parts[3];
-	size_t		lens[3];
-	static const char domain[] = "access_control api key v1";
-	int			i;
-
-	for (i = 0; i < 8; i++)
-		id_be[i] = (unsigned char) (((uint64) key_id) >> (56 - 8 * i));
-	parts[0] = domain;
-	lens[0] = sizeof(domain);
-	parts[1] = id_be;
-	lens[1] = sizeof(id_be);
-	parts[2] = b->secret;
-	lens[2] = SECRET_BYTES;
-	AcKeyedHash(b->computed, b->hash_key, 3, parts, lens);
-}
-
-/*
- * Copies a bytea of exactly len bytes from SPI result column col into dst,
- * wiping the source. Returns false when it is NULL or of another length.
- */
-static bool
-take_bytes(int col, unsigned char *dst, size_t len)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
-	bytea	   *v;
-
-	if (isnull)
-		return false;
-	v = DatumGetByteaPP(d);
-	if (VARSIZE_ANY_EXHDR(v) != len)
-		return false;
-	memcpy(dst, VARDATA_ANY(v), len);
-	AcWipe(VARDATA_ANY(v), len);
-	return true;
-}
+/* API keys read ac_<id>_<secret>; the domain string keeps them apart. */
+static const AcTokenKind api_key = {"ac_", "access_control api key v1", "api key"};
 
 static void
 run(const char *sql, int nargs, Oid *types, Datum *values, bool read_only, int expected)
@@ -153,12 +83,11 @@ ac_issue_api_key(PG_FUNCTION_ARGS)
 	Oid			types[6] = {INT8OID, INT8OID, TEXTOID, BYTEAOID, TIMESTAMPTZOID, INT8OID};
 	Datum		values[6];
 	char		nulls[6] = "      ";
-	SecretBuffers *b = get_buffers();
+	AcTokenBuffers *b = AcGetTokenBuffers();
 	int64		hash_key_id;
 	int64		key_id;
 	bool		isnull;
 	bytea	   *hash;
-	char		encoded[AC_BASE64URL_LEN(SECRET_BYTES)];
 	char	   *result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -168,26 +97,18 @@ ac_issue_api_key(PG_FUNCTION_ARGS)
 				 errhint("Create API keys with access_control.create_api_key.")));
 
 	AcBeginAsOwner(&scope);
-	run("SELECT id, key FROM access_control.secret_key ORDER BY created_at DESC, id DESC LIMIT 1",
-		0, NULL, NULL, true, SPI_OK_SELECT);
-	if (SPI_processed != 1 || !take_bytes(2, b->hash_key, AC_HASH_KEY_BYTES))
+	hash_key_id = AcLoadHashKey(&api_key, b, true, 0);
+	if (hash_key_id == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no key for hashing API keys exists"),
 				 errhint("A superuser creates one with access_control.rotate_secret_key().")));
-	hash_key_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	run("SELECT pg_catalog.nextval('access_control.api_key_id_seq'::pg_catalog.regclass)",
 		0, NULL, NULL, false, SPI_OK_SELECT);
 	key_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
-	AcRandomBytes(b->secret, SECRET_BYTES);
-	hash_key_secret(b, key_id);
-	hash = palloc(VARHDRSZ + AC_HASH_BYTES);
-	SET_VARSIZE(hash, VARHDRSZ + AC_HASH_BYTES);
-	memcpy(VARDATA(hash), b->computed, AC_HASH_BYTES);
-	AcBase64UrlEncode(encoded, b->secret, SECRET_BYTES);
-	wipe_buffers();
+	hash = AcIssueToken(&api_key, b, key_id, &result);
 
 	values[0] = Int64GetDatum(key_id);
 	values[1] = PG_GETARG_DATUM(0);
@@ -205,35 +126,7 @@ ac_issue_api_key(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not store the API key");
 	AcEndAsOwner(&scope);
 
-	result = psprintf(KEY_PREFIX INT64_FORMAT "_%s", key_id, encoded);
-	AcWipe(encoded, sizeof(encoded));
 	PG_RETURN_TEXT_P(cstring_to_text(result));
-}
-
-/*
- * Splits "ac_<id>_<secret>" into *key_id and b->secret. Returns false for
- * anything else (and leaves b->secret zero).
- */
-static bool
-parse_key(const char *s, size_t len, int64 *key_id, SecretBuffers *b)
-{
-	size_t		pos = strlen(KEY_PREFIX);
-	size_t		digits_at = pos;
-	uint64		id = 0;
-
-	*key_id = 0;
-	if (len > MAX_KEY_CHARS || len < pos || memcmp(s, KEY_PREFIX, pos) != 0)
-		return false;
-	while (pos < len && s[pos] >= '0' && s[pos] <= '9' && pos - digits_at < 18)
-		id = id * 10 + (s[pos++] - '0');
-	if (pos == digits_at || s[digits_at] == '0' || pos >= len || s[pos] != '_')
-		return false;
-	pos++;
-	if (len - pos != SECRET_CHARS ||
-		!AcBase64UrlDecode(b->secret, SECRET_BYTES, s + pos, len - pos))
-		return false;
-	*key_id = (int64) id;
-	return true;
 }
 
 /*
@@ -252,7 +145,7 @@ ac_authenticate(PG_FUNCTION_ARGS)
 	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
 	Datum		values[2];
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	SecretBuffers *b = get_buffers();
+	AcTokenBuffers *b = AcGetTokenBuffers();
 	int64		key_id = 0;
 	int64		staff_id = 0;
 	bool		well_formed = false;
@@ -263,12 +156,13 @@ ac_authenticate(PG_FUNCTION_ARGS)
 	bool		isnull;
 	char		actor[80];
 
-	AcWipe(b, sizeof(SecretBuffers));
+	AcWipeTokenBuffers();
 	if (!PG_ARGISNULL(0))
 	{
 		text	   *t = PG_GETARG_TEXT_PP(0);
 
-		well_formed = parse_key(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &key_id, b);
+		well_formed = AcParseToken(&api_key, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+								   &key_id, b->secret);
 	}
 
 	AcBeginAsOwner(&scope);
@@ -289,8 +183,8 @@ ac_authenticate(PG_FUNCTION_ARGS)
 		if (SPI_processed == 1)
 		{
 			staff_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			found = take_bytes(2, b->expected, AC_HASH_BYTES) &&
-				take_bytes(3, b->hash_key, AC_HASH_KEY_BYTES);
+			found = AcTakeBytes(2, b->expected, AC_HASH_BYTES) &&
+				AcTakeBytes(3, b->hash_key, AC_HASH_KEY_BYTES);
 			usable = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
 			stale = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull));
 		}
@@ -301,9 +195,7 @@ ac_authenticate(PG_FUNCTION_ARGS)
 	 * well formed (then under an all-zero key, against zeros), so a wrong
 	 * id costs as much as a wrong secret.
 	 */
-	hash_key_secret(b, key_id);
-	matches = AcConstantTimeEqual(b->computed, b->expected, AC_HASH_BYTES);
-	wipe_buffers();
+	matches = AcVerifyToken(&api_key, b, key_id);
 
 	if (!(well_formed && found && matches && usable))
 	{
