@@ -142,6 +142,9 @@ BEGIN
         EXECUTE format('CREATE TRIGGER invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
                         ON access_control.%I FOR EACH STATEMENT
                         EXECUTE FUNCTION access_control.invalidate_cache()', t);
+        -- also under session_replication_role = replica (logical replication,
+        -- a DBA's bulk load): a cache that missed a change would be stale
+        EXECUTE format('ALTER TABLE access_control.%I ENABLE ALWAYS TRIGGER invalidate_cache', t);
     END LOOP;
 END $$;
 

@@ -13,9 +13,15 @@
  * A map is kept across statements only when the snapshot that built it had
  * already seen every transaction completed before the last invalidation
  * arrived; otherwise (an older REPEATABLE READ snapshot, a parallel worker)
- * it serves its statement and transaction only. Dropped entries are freed
- * at the end of the transaction, since a running statement may still hold
- * them.
+ * it serves its statement and transaction only. A committing transaction
+ * becomes visible before it sends its invalidation, so a map built from a
+ * snapshot that saw it stays right; the danger is a snapshot taken before a
+ * commit whose invalidation this backend then processed. To rule that out
+ * the callback remembers the latest completed xid when an invalidation
+ * arrives, and a map is kept only when its snapshot sees every transaction
+ * up to that xid (or the ones it does not see are still running, so their
+ * own invalidation is still to come). Dropped entries are freed at the end
+ * of the transaction, since a running statement may still hold them.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -27,6 +33,8 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "commands/trigger.h"
+#include "storage/lwlock.h"
+#include "storage/procarray.h"
 #include "fmgr.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -52,7 +60,7 @@ static AcCatalog *catalog = NULL;
 static MemoryContext catalog_cxt = NULL;
 static List *retired = NIL;		/* contexts to free at transaction end */
 static Oid	sentinel_relid = InvalidOid;
-static uint64 last_inval_completion = 0;
+static TransactionId last_inval_xid = InvalidTransactionId;	/* latest completed xid when an invalidation arrived */
 
 static void
 retire(MemoryContext cxt)
@@ -90,8 +98,15 @@ relcache_callback(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || (OidIsValid(sentinel_relid) && relid == sentinel_relid))
 	{
+		TransactionId latest;
+
 		forget_all();
-		last_inval_completion = ShmemVariableCache->xactCompletionCount;
+		LWLockAcquire(ProcArrayLock, LW_SHARED);
+		latest = XidFromFullTransactionId(ShmemVariableCache->latestCompletedXid);
+		LWLockRelease(ProcArrayLock);
+		if (TransactionIdIsNormal(latest) &&
+			(!TransactionIdIsValid(last_inval_xid) || TransactionIdFollows(latest, last_inval_xid)))
+			last_inval_xid = latest;
 	}
 }
 
@@ -167,15 +182,47 @@ AcExtensionOwner(void)
 	return owner;
 }
 
-/* True when something built under the active snapshot may outlive its statement. */
+/* True when xid, which snap does not see, may have completed before the last invalidation. */
+static bool
+unseen_and_done(TransactionId xid)
+{
+	return TransactionIdPrecedesOrEquals(xid, last_inval_xid) && !TransactionIdIsInProgress(xid);
+}
+
+/*
+ * True when something built under the active snapshot may outlive its
+ * statement: the snapshot saw every transaction that completed before the
+ * last invalidation this backend processed (see the header comment).
+ */
 static bool
 snapshot_is_fresh(void)
 {
-	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	Snapshot	snap;
+	uint32		i;
+	int32		j;
 
-	return snap != NULL && !IsParallelWorker() &&
-		snap->snapXactCompletionCount >= last_inval_completion &&
-		snap->snapXactCompletionCount != 0;
+	if (!ActiveSnapshotSet() || IsParallelWorker())
+		return false;
+	snap = GetActiveSnapshot();
+	if (snap->snapshot_type != SNAPSHOT_MVCC)
+		return false;
+	if (!TransactionIdIsValid(last_inval_xid))
+		return true;
+	if (!TransactionIdFollows(snap->xmax, last_inval_xid))
+		return false;
+	for (i = 0; i < snap->xcnt; i++)
+		if (unseen_and_done(snap->xip[i]))
+			return false;
+	/* a standby's snapshot lists every running xid among the subxids */
+	if (snap->takenDuringRecovery)
+	{
+		if (snap->suboverflowed)
+			return false;
+		for (j = 0; j < snap->subxcnt; j++)
+			if (unseen_and_done(snap->subxip[j]))
+				return false;
+	}
+	return true;
 }
 
 /* Returns the permission catalog, loading it when needed. */
