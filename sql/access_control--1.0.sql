@@ -517,18 +517,20 @@ END $$;
 COMMENT ON FUNCTION access_control._keep_an_owner(bigint, bigint) IS 'Internal: raises 55000 when staff_id is the firm''s last active owner';
 
 /*
- * Serialises staff changes of one firm: locks the firm row, then returns the
- * staff row read again, so the authority check that follows sees every
- * change committed while this one waited.
+ * Serialises staff changes of one firm: locks the firm row, then the staff
+ * row, and returns the staff row read again, so the authority check that
+ * follows sees every change committed while this one waited. Locking the
+ * staff row also waits for a grant or team membership being added to the
+ * member (they lock it too), so remove_staff deletes those as well.
  */
 CREATE FUNCTION access_control._lock_firm_staff(s access_control.staff) RETURNS access_control.staff
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM 1 FROM access_control.firm f WHERE f.id = s.firm_id FOR NO KEY UPDATE;
-    RETURN access_control._staff(s.id);
+    RETURN access_control._staff(s.id, true);
 END $$;
-COMMENT ON FUNCTION access_control._lock_firm_staff(access_control.staff) IS 'Internal: locks the staff member''s firm and returns the row read afresh';
+COMMENT ON FUNCTION access_control._lock_firm_staff(access_control.staff) IS 'Internal: locks the staff member''s firm and row and returns the row read afresh';
 
 CREATE FUNCTION access_control.set_staff_role(staff_id bigint, role text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
