@@ -408,14 +408,23 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control._client_role(bigint, text) IS 'Internal: the id of a built-in or the firm''s own client role, or 22023';
 
-/* Raises unless every business has an active link with the firm. */
+/*
+ * Raises unless every business has an active link with the firm. Locks
+ * those links FOR SHARE until the end of the transaction, so a concurrent
+ * disconnect waits for the grant that checked them, and a grant that
+ * checks after a disconnect has locked a link waits for it and then fails.
+ */
 CREATE FUNCTION access_control._check_linked(firm_id bigint, business_ids bigint[]) RETURNS void
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     bad text;
 BEGIN
     PERFORM access_control._not_null(business_ids, 'business_ids');
+    PERFORM 1 FROM access_control.firm_client fc
+     WHERE fc.firm_id = _check_linked.firm_id AND fc.business_id = ANY (business_ids) AND fc.status = 'active'
+     ORDER BY fc.business_id
+       FOR SHARE;
     SELECT pg_catalog.string_agg(coalesce(b::text, 'NULL'), ', ' ORDER BY b) INTO bad
       FROM pg_catalog.unnest(business_ids) AS b
      WHERE b IS NULL OR NOT EXISTS (SELECT 1 FROM access_control.firm_client fc
