@@ -2228,3 +2228,33 @@ SELECT pg_catalog.pg_extension_config_dump('access_control.portal_user_id_seq', 
 SELECT pg_catalog.pg_extension_config_dump('access_control.invitation', '');
 SELECT pg_catalog.pg_extension_config_dump('access_control.invitation_id_seq', '');
 /* ==== PRIVILEGES OF LATER SECTIONS: end ==== */
+
+/* ==== DUMP AND RESTORE: begin ==== */
+/*
+ * A dump is restored with session_replication_role = replica (README,
+ * "Backups"), so that the audit and permission-check triggers do not fire
+ * while the dumped rows are loaded. join_builtin_roles must fire, so that
+ * the built-in roles take in the restored permissions: ENABLE ALWAYS.
+ * restore_guard, an ordinary trigger on every table pg_dump carries, makes
+ * a plain restore fail on each table with a hint, instead of loading part
+ * of the data (src/restore.c).
+ */
+ALTER TABLE access_control.permission ENABLE ALWAYS TRIGGER join_builtin_roles;
+
+CREATE FUNCTION access_control.restore_guard() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'ac_restore_guard';
+COMMENT ON FUNCTION access_control.restore_guard() IS 'Trigger: refuses to load dumped rows unless session_replication_role = replica, with a hint';
+REVOKE ALL ON FUNCTION access_control.restore_guard() FROM PUBLIC;
+
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['permission', 'firm', 'staff', 'business', 'firm_client', 'team',
+        'team_member', 'client_role', 'staff_grant', 'team_grant', 'portal_user', 'api_key',
+        'secret_key', 'api_key_usage', 'invitation', 'audit_log']
+    LOOP
+        EXECUTE format('CREATE TRIGGER restore_guard BEFORE INSERT ON access_control.%I
+                        FOR EACH STATEMENT EXECUTE FUNCTION access_control.restore_guard()', t);
+    END LOOP;
+END $$;
+/* ==== DUMP AND RESTORE: end ==== */
