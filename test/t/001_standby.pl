@@ -1,5 +1,7 @@
-# A streaming hot standby answers every read helper as the primary does,
-# with nothing written on a read path; a revoke on the primary holds on the
+# A streaming hot standby answers every read helper, and every function and
+# view that explains access, as the primary does, for each persona (owner,
+# admin, members, a removed member, partner staff, a portal user), with
+# nothing written on a read path; a revoke on the primary holds on the
 # standby's next statement once replayed; authenticate works there too.
 use strict;
 use warnings;
@@ -30,6 +32,22 @@ for my $who (@personas)
 	is(persona_reads($standby, 'postgres', $who), $on_primary{$who},
 		"$who: every read helper answers on the standby as on the primary");
 }
+my %reports;
+for my $who (@personas)
+{
+	$reports{$who} = persona_reports($primary, 'postgres', $who);
+	is(persona_reports($standby, 'postgres', $who), $reports{$who},
+		"$who: staff_access, business_access, explain_access, firm_clients and the views answer on the standby as on the primary");
+}
+like($reports{'set_actor(1)'},
+	qr/^SELECT \* FROM access_control.business_access\(1\): \(2,admin\@main.test,admin,f,.*; \(3,direct\@main.test,member,t,\{\},"\{bills.manage,bills.view,contacts.view,invoices.view,profile.view\}"\); \(1,owner\@main.test,owner,f,/m,
+	'the owner sees who in the firm has access to a client');
+like($reports{'set_actor(3)'}, qr/^SELECT \* FROM access_control.business_access\(1\): ERROR 42501$/m,
+	'a member may not');
+like($reports{'set_actor(7)'}, qr/^SELECT \* FROM access_control.staff_access\(7\): \(1,Acme,t,\{\},\{bookkeeper\},/m,
+	'partner staff see their own access');
+like($reports{'set_portal_actor(1)'}, qr/^SELECT \* FROM access_control.firm_clients\(1\): ERROR 42501$/m,
+	'a portal user sees no firm\'s clients');
 like($on_primary{'set_actor(3)'}, qr/^ledger 1:11 1:12 2:21 2:22$/m, 'the direct member reads its rows');
 like($on_primary{'set_actor(4)'}, qr/^ledger 2:21 2:22 3:31 3:32$/m, 'the team member reads its rows');
 like($on_primary{'set_actor(5)'}, qr/^ledger -$/m, 'the removed member reads nothing');
@@ -56,6 +74,27 @@ $primary->wait_for_catchup($standby);
 is($session->query_safe(q{BEGIN; SELECT access_control.set_actor(4) \\gset
 		SELECT count(*) FROM ledger; SELECT access_control.visible_business_ids(); COMMIT;}),
 	"0\n{}", 'nor does a member removed on the primary');
+# The other personas, each before and after a change on the primary.
+is($session->query_safe(q{BEGIN; SELECT access_control.set_actor(2) \\gset
+		SELECT count(*) FROM ledger; COMMIT;}), "6", 'a standby session sees the admin\'s rows');
+$primary->safe_psql('postgres', q{SELECT access_control.set_staff_role(2, 'member')});
+$primary->wait_for_catchup($standby);
+is($session->query_safe(q{BEGIN; SELECT access_control.set_actor(2) \\gset
+		SELECT count(*) FROM ledger; COMMIT;}), "0", 'and none once the admin is made a member without grants');
+is($session->query_safe(q{BEGIN; SELECT access_control.set_actor(7) \\gset
+		SELECT count(*) FROM ledger; COMMIT;}), "2", 'a standby session sees the partner staff member\'s rows');
+$primary->safe_psql('postgres', q{SELECT access_control.disconnect_partner(1, 2)});
+$primary->wait_for_catchup($standby);
+is($session->query_safe(q{BEGIN; SELECT access_control.set_actor(7) \\gset
+		SELECT count(*) FROM ledger; SELECT access_control.can_see_business(1); COMMIT;}),
+	"0\nf", 'and none once the client disconnects the partner firm');
+is($session->query_safe(q{BEGIN; SELECT access_control.set_portal_actor(1) \\gset
+		SELECT count(*) FROM ledger; COMMIT;}), "2", 'a standby session sees the portal user\'s rows');
+$primary->safe_psql('postgres', q{SELECT access_control.remove_portal_user(1)});
+$primary->wait_for_catchup($standby);
+is($session->query_safe(q{BEGIN; SELECT access_control.set_portal_actor(1) \\gset
+		SELECT count(*) FROM ledger; SELECT count(*) FROM access_control.my_businesses(); COMMIT;}),
+	"0\n0", 'and none once the portal user is removed');
 $session->quit;
 
 # authenticate on the standby: verifies the key without writing its last use.

@@ -5,13 +5,14 @@ package AcFixture;
 use strict;
 use warnings;
 use Exporter 'import';
-our @EXPORT = qw(build_firm decisions persona_reads);
+our @EXPORT = qw(build_firm decisions persona_reads persona_reports);
 
 # Two firms: "Main" (owner 1, admin, a member with a direct grant, a member
 # through a team, a removed member) with three own clients, and "Partner"
 # (a bookkeeper firm linked read-only to one of Main's clients). A custom
-# role and permission, a portal user, a contact and a protected table
-# "ledger" with two rows per business.
+# role and permission, a portal user, a contact, a pending invitation and a
+# protected table "ledger" with two rows per business. ac_try(query) runs a
+# query and returns its rows as text, or "ERROR <sqlstate>".
 sub build_firm
 {
 	my ($node, $db) = @_;
@@ -42,6 +43,7 @@ sub build_firm
 		SELECT access_control.grant_client_access(7, '{1}', 'bookkeeper');
 		SELECT access_control.add_portal_user(2, 'boss@birch.test', '{invoices.view,invoices.pay}');
 		SELECT access_control.add_contact(2, 'clerk@birch.test', 'Birch Clerk');
+		SELECT invitation_id FROM access_control.invite_staff(1, 'invited@main.test', 'admin');
 		CREATE TABLE ledger (id serial PRIMARY KEY, business_id bigint NOT NULL, amount int);
 		INSERT INTO ledger (business_id, amount) SELECT b, b * 10 + n FROM generate_series(1, 3) b, generate_series(1, 2) n;
 		SELECT access_control.protect_table('ledger', read_permission => 'invoices.view');
@@ -50,8 +52,20 @@ sub build_firm
 		GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint), access_control.set_portal_actor(bigint),
 			access_control.staff_can_see_business(bigint, bigint), access_control.staff_has_permission(bigint, bigint, text),
 			access_control.staff_effective_permissions(bigint, bigint), access_control.staff_effective_permission_mask(bigint, bigint),
-			access_control.staff_access(bigint), access_control.business_access(bigint)
+			access_control.staff_access(bigint), access_control.business_access(bigint),
+			access_control.explain_access(bigint, bigint), access_control.firm_clients(bigint)
 		TO app;
+		GRANT SELECT ON access_control.pending_invitations, access_control.api_keys TO app;
+		CREATE FUNCTION ac_try(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+		DECLARE
+			r text;
+		BEGIN
+			FOR r IN EXECUTE 'SELECT t::text FROM (' || query || ') t' LOOP
+				RETURN NEXT r;
+			END LOOP;
+		EXCEPTION WHEN OTHERS THEN
+			RETURN NEXT 'ERROR ' || SQLSTATE;
+		END $$;
 	});
 	return;
 }
@@ -91,6 +105,33 @@ sub persona_reads
 		SELECT 'ledger ' || coalesce(string_agg(business_id || ':' || amount, ' ' ORDER BY business_id, amount), '-') FROM ledger;
 		COMMIT;
 	}, extra_params => [ '-U', 'app' ]);
+}
+
+# What one persona reads, in one transaction as the role "app", through the
+# functions and views that explain access, whose answers depend on who asks:
+# one line per call, its rows or the SQLSTATE of its ERROR.
+sub persona_reports
+{
+	my ($node, $db, $set) = @_;
+	my @calls = (
+		'SELECT * FROM access_control.staff_access(3)',
+		'SELECT * FROM access_control.staff_access(7)',
+		'SELECT * FROM access_control.business_access(1)',
+		'SELECT * FROM access_control.business_access(2)',
+		'SELECT * FROM access_control.explain_access(3, 1)',
+		'SELECT * FROM access_control.explain_access(5, 2)',
+		'SELECT * FROM access_control.explain_access(7, 1)',
+		'SELECT * FROM access_control.firm_clients(1)',
+		'SELECT * FROM access_control.firm_clients(2)',
+		'SELECT id, firm_id, email, role, delivery_state, expired FROM access_control.pending_invitations ORDER BY id',
+		'SELECT id, staff_id, label, expires_at, revoked_at FROM access_control.api_keys ORDER BY id',
+		'SELECT s, b, access_control.staff_effective_permission_mask(s, b) FROM generate_series(1, 7) s, generate_series(1, 3) b ORDER BY s, b');
+	my $sql = "BEGIN;\nSELECT access_control.$set \\gset\n";
+	for my $call (@calls)
+	{
+		$sql .= "SELECT \$c\$$call\$c\$ || ': ' || coalesce(string_agg(r, '; '), '-') FROM ac_try(\$c\$$call\$c\$) r;\n";
+	}
+	return $node->safe_psql($db, "$sql COMMIT;", extra_params => [ '-U', 'app' ]);
 }
 
 1;
