@@ -17,8 +17,9 @@ CREATE ROLE regress_replica;
 GRANT SELECT ON replica_ledger TO regress_replica;
 GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint) TO regress_replica;
 
--- which triggers fire in replica mode: the cache invalidation and the audit
--- log's append-only guards (A = always), nothing else
+-- which triggers fire in replica mode (A = always): the cache invalidation,
+-- the built-in roles taking in a new permission, and the audit log's
+-- append-only guards; nothing else
 SELECT tgrelid::regclass AS "table", tgname, tgenabled
   FROM pg_trigger
  WHERE tgrelid::regclass::text LIKE 'access_control.%' AND NOT tgisinternal AND tgenabled = 'A'
