@@ -33,10 +33,12 @@ isolation_specs() {
 
 # Pick a TCP port nobody listens on, so that throw-away clusters started in
 # parallel (pg_virtualenv -t would otherwise start at 5432) do not collide.
+# The ports lie below Linux's ephemeral range (32768 and up), where a
+# client connection's local port could otherwise take the one picked.
 free_port() {
     local port i
     for i in $(seq 1 50); do
-        port=$((20000 + RANDOM % 30000))
+        port=$((20000 + RANDOM % 12000))
         [ -e "/var/run/postgresql/.s.PGSQL.$port" ] && continue
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
         echo "$port"
