@@ -16,11 +16,13 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "access_control.h"
@@ -387,11 +389,34 @@ AcPermissionBit(const AcCatalog *catalog, const char *name)
  * ---------------------------------------------------------------------
  */
 
-/* What a call site keeps for the rest of its statement (fn_extra). */
+/*
+ * Which statement a call site last served: its transaction, and the
+ * command and in-progress transactions of its snapshot. Two snapshots of
+ * one transaction with the same xmin, xmax and number of in-progress
+ * transactions see the same other transactions (that set only shrinks
+ * while xmax stays), so an equal mark means nothing new to see.
+ */
+typedef struct StatementMark
+{
+	LocalTransactionId lxid;
+	CommandId	cid;
+	TransactionId xmin;
+	TransactionId xmax;
+	uint32		xcnt;
+	int32		subxcnt;
+} StatementMark;
+
+/*
+ * What a call site keeps for the rest of its statement (fn_extra).
+ * PL/pgSQL keeps a simple expression, such as IF can_see_business(b), for
+ * the whole transaction and evaluates it again under a new snapshot: a new
+ * statement, which reads the map again.
+ */
 typedef struct CallCache
 {
+	StatementMark mark;
 	char		key[80];
-	const AcAccessMap *map;
+	const AcAccessMap *map;		/* NULL until read for this statement */
 	char		permission[NAMEDATALEN];
 	int			bit;
 } CallCache;
@@ -415,6 +440,24 @@ actor_key(const AcActor *actor, char *key, size_t len)
 	}
 }
 
+/* Fills *mark with the statement being run now. */
+static void
+statement_mark(StatementMark *mark)
+{
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+
+	memset(mark, 0, sizeof(StatementMark));
+	mark->lxid = MyProc->lxid;
+	if (snap != NULL)
+	{
+		mark->cid = snap->curcid;
+		mark->xmin = snap->xmin;
+		mark->xmax = snap->xmax;
+		mark->xcnt = snap->xcnt;
+		mark->subxcnt = snap->subxcnt;
+	}
+}
+
 /*
  * Returns the access map of actor for this call site, computing it (or
  * taking it from the backend cache) once per statement.
@@ -423,15 +466,26 @@ static const AcAccessMap *
 call_map(FunctionCallInfo fcinfo, const AcActor *actor)
 {
 	CallCache  *cc = (CallCache *) fcinfo->flinfo->fn_extra;
+	StatementMark mark;
 	char		key[80];
 
 	if (cc == NULL)
 	{
 		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
-		cc->bit = -1;
 		fcinfo->flinfo->fn_extra = cc;
-		/* a change another session committed is seen from the next statement on */
+	}
+	statement_mark(&mark);
+	if (cc->map == NULL || memcmp(&mark, &cc->mark, sizeof(StatementMark)) != 0)
+	{
+		/*
+		 * A new statement: it sees what another session committed, or this
+		 * transaction did, before it began. (The map of an earlier
+		 * transaction may also have been freed.)
+		 */
 		AcceptInvalidationMessages();
+		cc->mark = mark;
+		cc->map = NULL;
+		cc->bit = -1;
 	}
 	actor_key(actor, key, sizeof(key));
 	if (cc->map == NULL || strcmp(cc->key, key) != 0)
