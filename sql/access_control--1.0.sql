@@ -139,7 +139,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['permission', 'firm', 'staff', 'business', 'firm_client',
         'team', 'team_member', 'client_role', 'staff_grant', 'team_grant', 'portal_user', 'api_key']
     LOOP
-        EXECUTE format('CREATE TRIGGER invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+        EXECUTE format('CREATE TRIGGER invalidate_cache BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
                         ON access_control.%I FOR EACH STATEMENT
                         EXECUTE FUNCTION access_control.invalidate_cache()', t);
         -- also under session_replication_role = replica (logical replication,

@@ -33,6 +33,15 @@ SELECT count(*), count(DISTINCT business_id) FROM ledger_par;
 COMMIT;
 RESET ROLE;
 
+-- a change made earlier in the transaction reaches the workers too
+BEGIN;
+SELECT access_control.set_actor(:m);
+DELETE FROM access_control.staff_grant WHERE staff_id = :m AND business_id = (:'bs'::bigint[])[5];
+SET LOCAL ROLE regress_par;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM ledger_par;
+SELECT count(*), count(DISTINCT business_id) FROM ledger_par;
+ROLLBACK;
+
 DROP TABLE ledger_par;
 DROP EXTENSION access_control;
 DROP ROLE regress_par;

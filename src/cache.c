@@ -3,25 +3,22 @@
  *		The backend cache of access maps and of the permission catalog, and
  *		the trigger that invalidates it in every session.
  *
- * Every write to an access table fires ac_invalidate_cache(), which queues a
- * relcache invalidation of access_control.cache_sentinel. PostgreSQL delivers
- * it to this backend at the next command (our own changes) and to every
- * other backend at commit, before COMMIT returns; the read helpers accept
- * pending invalidations on the first call of each statement. So a change is
- * honoured by the next statement everywhere.
+ * Every write to an access table fires ac_invalidate_cache() before the
+ * statement changes anything; it queues a relcache invalidation of
+ * access_control.cache_sentinel. PostgreSQL delivers it to this backend at
+ * the next command and to every other backend at commit, before COMMIT
+ * returns; the read helpers accept pending invalidations on the first call
+ * of each statement. So a change is honoured by the next statement
+ * everywhere. The writing transaction itself neither reads nor fills the
+ * cache from its first such write on: its own triggers read the access
+ * tables while the statement is still changing them.
  *
- * A map is kept across statements only when the snapshot that built it had
- * already seen every transaction completed before the last invalidation
- * arrived; otherwise (an older REPEATABLE READ snapshot, a parallel worker)
- * it serves its statement and transaction only. A committing transaction
- * becomes visible before it sends its invalidation, so a map built from a
- * snapshot that saw it stays right; the danger is a snapshot taken before a
- * commit whose invalidation this backend then processed. To rule that out
- * the callback remembers the latest completed xid when an invalidation
- * arrives, and a map is kept only when its snapshot sees every transaction
- * up to that xid (or the ones it does not see are still running, so their
- * own invalidation is still to come). Dropped entries are freed at the end
- * of the transaction, since a running statement may still hold them.
+ * A map is kept across statements only when the snapshot that built it
+ * sees every transaction that may have committed before the last
+ * invalidation arrived; otherwise (an older REPEATABLE READ snapshot, a
+ * parallel worker) it serves its statement and transaction only. Dropped
+ * entries are freed at the end of the transaction, since a running
+ * statement may still hold them.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -30,11 +27,10 @@
 #include "access/parallel.h"
 #include "access/transam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "commands/trigger.h"
-#include "storage/lwlock.h"
-#include "storage/procarray.h"
 #include "fmgr.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -60,7 +56,9 @@ static AcCatalog *catalog = NULL;
 static MemoryContext catalog_cxt = NULL;
 static List *retired = NIL;		/* contexts to free at transaction end */
 static Oid	sentinel_relid = InvalidOid;
-static TransactionId last_inval_xid = InvalidTransactionId;	/* latest completed xid when an invalidation arrived */
+static TransactionId inval_next_xid = InvalidTransactionId;	/* next xid when the last
+																 * invalidation arrived */
+static bool xact_wrote_access = false;	/* this transaction wrote an access table */
 
 static void
 retire(MemoryContext cxt)
@@ -98,15 +96,9 @@ relcache_callback(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || (OidIsValid(sentinel_relid) && relid == sentinel_relid))
 	{
-		TransactionId latest;
-
 		forget_all();
-		LWLockAcquire(ProcArrayLock, LW_SHARED);
-		latest = XidFromFullTransactionId(ShmemVariableCache->latestCompletedXid);
-		LWLockRelease(ProcArrayLock);
-		if (TransactionIdIsNormal(latest) &&
-			(!TransactionIdIsValid(last_inval_xid) || TransactionIdFollows(latest, last_inval_xid)))
-			last_inval_xid = latest;
+		/* every transaction that committed before has an xid below this */
+		inval_next_xid = ReadNextTransactionId();
 	}
 }
 
@@ -122,6 +114,7 @@ xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
+			xact_wrote_access = false;
 			foreach(lc, retired)
 				MemoryContextDelete((MemoryContext) lfirst(lc));
 			list_free(retired);
@@ -182,44 +175,70 @@ AcExtensionOwner(void)
 	return owner;
 }
 
-/* True when xid, which snap does not see, may have completed before the last invalidation. */
+/*
+ * True when xid, which a snapshot takes as not yet committed, may have
+ * committed before the last invalidation arrived: it is below
+ * inval_next_xid and has committed by now (during recovery, where the
+ * commit log is not consulted here: whenever it is below).
+ */
 static bool
-unseen_and_done(TransactionId xid)
+may_have_committed_unseen(TransactionId xid)
 {
-	return TransactionIdPrecedesOrEquals(xid, last_inval_xid) && !TransactionIdIsInProgress(xid);
+	if (!TransactionIdPrecedes(xid, inval_next_xid))
+		return false;
+	return RecoveryInProgress() || TransactionIdDidCommit(xid);
 }
 
 /*
  * True when something built under the active snapshot may outlive its
- * statement: the snapshot saw every transaction that completed before the
- * last invalidation this backend processed (see the header comment).
+ * statement: the snapshot sees every transaction that committed before
+ * the last invalidation arrived, so that no change whose invalidation was
+ * already taken in is missing from it. Later changes drop it when their
+ * invalidation arrives. Never in a parallel worker.
+ *
+ * (The snapshot's snapXactCompletionCount cannot tell: an active snapshot
+ * is a copy, and copies have it zero.)
  */
 static bool
 snapshot_is_fresh(void)
 {
 	Snapshot	snap;
+	TransactionId xid;
 	uint32		i;
-	int32		j;
 
 	if (!ActiveSnapshotSet() || IsParallelWorker())
 		return false;
 	snap = GetActiveSnapshot();
 	if (snap->snapshot_type != SNAPSHOT_MVCC)
 		return false;
-	if (!TransactionIdIsValid(last_inval_xid))
-		return true;
-	if (!TransactionIdFollows(snap->xmax, last_inval_xid))
+	if (!TransactionIdIsValid(inval_next_xid))
+		return true;			/* none arrived since this backend started */
+
+	/* transactions it takes as not yet started; a long list: give up */
+	if (TransactionIdPrecedes(snap->xmax, inval_next_xid) &&
+		inval_next_xid - snap->xmax > 64)
 		return false;
-	for (i = 0; i < snap->xcnt; i++)
-		if (unseen_and_done(snap->xip[i]))
+	for (xid = snap->xmax; TransactionIdPrecedes(xid, inval_next_xid);)
+	{
+		if (may_have_committed_unseen(xid))
 			return false;
-	/* a standby's snapshot lists every running xid among the subxids */
+		TransactionIdAdvance(xid);
+	}
+
+	/*
+	 * Transactions it takes as running: the top-level ones are in xip, or
+	 * during recovery all of them in subxip (of which a copied snapshot
+	 * that overflowed keeps none).
+	 */
+	for (i = 0; i < snap->xcnt; i++)
+		if (may_have_committed_unseen(snap->xip[i]))
+			return false;
 	if (snap->takenDuringRecovery)
 	{
-		if (snap->suboverflowed)
+		if (snap->suboverflowed || (snap->subxcnt > 0 && snap->subxip == NULL))
 			return false;
-		for (j = 0; j < snap->subxcnt; j++)
-			if (unseen_and_done(snap->subxip[j]))
+		for (i = 0; i < (uint32) Max(snap->subxcnt, 0); i++)
+			if (may_have_committed_unseen(snap->subxip[i]))
 				return false;
 	}
 	return true;
@@ -232,13 +251,13 @@ AcGetCatalog(void)
 	MemoryContext cxt;
 	AcCatalog  *c;
 
-	if (catalog != NULL)
+	if (catalog != NULL && !xact_wrote_access)
 		return catalog;
 	AcSentinelRelid(false);
 	cxt = AllocSetContextCreate(cache_cxt, "access_control catalog", ALLOCSET_SMALL_SIZES);
 	c = MemoryContextAllocZero(cxt, sizeof(AcCatalog));
 	AcLoadCatalog(c);
-	if (snapshot_is_fresh() && catalog == NULL)
+	if (!xact_wrote_access && snapshot_is_fresh() && catalog == NULL)
 	{
 		catalog = c;
 		catalog_cxt = cxt;
@@ -274,7 +293,7 @@ AcGetAccessMap(const AcActor *actor)
 		snprintf(key, sizeof(key), "staff:" INT64_FORMAT, actor->id);
 
 	AcSentinelRelid(false);
-	e = hash_search(maps, key, HASH_FIND, NULL);
+	e = xact_wrote_access ? NULL : hash_search(maps, key, HASH_FIND, NULL);
 	if (e != NULL)
 	{
 		if (GetCurrentTransactionStartTimestamp() < e->map->valid_until)
@@ -290,7 +309,7 @@ AcGetAccessMap(const AcActor *actor)
 	else
 		map = AcComputeStaffAccess(actor->id, actor->key_id, cat, cxt);
 
-	if (!snapshot_is_fresh())
+	if (xact_wrote_access || !snapshot_is_fresh())
 	{
 		retire(cxt);
 		return map;
@@ -306,8 +325,9 @@ AcGetAccessMap(const AcActor *actor)
 }
 
 /*
- * Trigger on every access table: queues an invalidation that every session
- * (this one at the next command, the others at commit) acts on.
+ * Trigger on every access table, BEFORE each statement: queues an
+ * invalidation that every session (this one at the next command, the
+ * others at commit) acts on, and keeps this transaction off the cache.
  */
 PG_FUNCTION_INFO_V1(ac_invalidate_cache);
 Datum
@@ -318,5 +338,6 @@ ac_invalidate_cache(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("invalidate_cache() must be called as a trigger")));
 	CacheInvalidateRelcacheByRelid(AcSentinelRelid(false));
+	xact_wrote_access = true;
 	return PointerGetDatum(NULL);
 }

@@ -1,0 +1,103 @@
+-- The access cache: an actor's access is read once and reused by later
+-- statements, and every change is honoured by the next statement: a change
+-- made earlier in the same transaction, one made between two evaluations
+-- of an expression PL/pgSQL keeps, one applied as a replica. (Changes
+-- committed by other sessions: test/isolation/specs/*_visibility.spec.)
+CREATE EXTENSION access_control;
+SELECT access_control.create_firm('Cache Firm', 'owner@cache.test') AS f \gset
+SELECT access_control.add_staff(:f, 'member@cache.test') AS m \gset
+SELECT array_agg(access_control.create_business(:f, 'CB' || g) ORDER BY g) AS bs FROM generate_series(1, 3) g \gset
+SELECT access_control.grant_client_access(:m, :'bs', 'bookkeeper');
+
+-- how often this transaction has read access_control.staff: once for
+-- set_actor, then once for each time the actor's access is computed
+CREATE FUNCTION staff_reads() RETURNS bigint LANGUAGE sql AS $$
+    SELECT seq_scan + idx_scan FROM pg_stat_xact_user_tables
+     WHERE relid = 'access_control.staff'::regclass
+$$;
+
+BEGIN;
+SELECT access_control.set_actor(:m);
+SELECT staff_reads() AS before \gset
+SELECT cardinality(access_control.visible_business_ids());
+SELECT count(*) FILTER (WHERE access_control.can_see_business(b)) FROM unnest(:'bs'::bigint[]) b;
+SELECT count(*) FILTER (WHERE access_control.has_permission(b, 'invoices.view')) FROM unnest(:'bs'::bigint[]) b;
+-- three statements, computed once
+SELECT staff_reads() - :before AS computed;
+-- a change made in this transaction is seen by its next statement
+DELETE FROM access_control.staff_grant WHERE staff_id = :m AND business_id = (:'bs'::bigint[])[1];
+SELECT cardinality(access_control.visible_business_ids());
+SELECT access_control.can_see_business((:'bs'::bigint[])[1]);
+ROLLBACK;
+
+-- the same in the next transaction: the rollback is honoured
+BEGIN;
+SELECT access_control.set_actor(:m);
+SELECT cardinality(access_control.visible_business_ids());
+ROLLBACK;
+
+-- PL/pgSQL keeps a simple expression such as IF can_see_business(b) for the
+-- whole transaction: each evaluation is a new statement and honours the
+-- change made before it, for the same actor
+DO $$
+DECLARE m bigint; b bigint; i int;
+BEGIN
+    SELECT id INTO m FROM access_control.staff WHERE email = 'member@cache.test';
+    SELECT id INTO b FROM access_control.business WHERE name = 'CB1';
+    PERFORM access_control.set_actor(m);
+    FOR i IN 1..3 LOOP
+        RAISE NOTICE 'round %: sees CB1 %, invoices.view there %, % clients visible', i,
+            access_control.can_see_business(b), access_control.has_permission(b, 'invoices.view'),
+            cardinality(access_control.visible_business_ids());
+        IF i = 1 THEN  -- a DBA's direct change counts like any other
+            DELETE FROM access_control.staff_grant WHERE staff_id = m AND business_id = b;
+        ELSIF i = 2 THEN
+            INSERT INTO access_control.staff_grant (staff_id, business_id, role_id)
+            SELECT m, b, r.id FROM access_control.client_role r WHERE r.firm_id IS NULL AND r.name = 'bookkeeper';
+        END IF;
+    END LOOP;
+END $$;
+
+-- logical replication applies changes with session_replication_role =
+-- replica, which skips ordinary triggers; the cache's trigger still fires
+BEGIN;
+SELECT access_control.set_actor(:m);
+SELECT cardinality(access_control.visible_business_ids());
+SET LOCAL session_replication_role = replica;
+DELETE FROM access_control.staff_grant WHERE staff_id = :m AND business_id = (:'bs'::bigint[])[2];
+SELECT cardinality(access_control.visible_business_ids());
+ROLLBACK;
+
+-- a permission defined in a transaction is known to the statements after it
+BEGIN;
+SELECT access_control.permission_names(access_control.validate_permissions(access_control.permission_mask('{invoices.pay}')));
+SELECT access_control.define_permission('cache.view', 'View the cache', true) AS bit \gset
+SELECT access_control.permission_names(access_control.validate_permissions(access_control.permission_mask('{cache.view}')));
+SELECT access_control.set_actor(:m);
+SELECT access_control.has_permission((:'bs'::bigint[])[3], 'cache.view');
+ROLLBACK;
+
+-- a trigger of your own that reads access while its statement is still
+-- changing the access tables leaves nothing stale behind: a transaction
+-- that writes them reads access afresh from then on
+CREATE FUNCTION read_access() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM access_control.visible_business_ids();
+    RETURN NEW;
+END $$;
+CREATE TRIGGER read_access BEFORE INSERT ON access_control.staff_grant
+    FOR EACH ROW EXECUTE FUNCTION read_access();
+BEGIN;
+SELECT access_control.set_actor(:m);
+DELETE FROM access_control.staff_grant WHERE staff_id = :m;
+SELECT cardinality(access_control.visible_business_ids());
+INSERT INTO access_control.staff_grant (staff_id, business_id, role_id)
+SELECT :m, b, r.id FROM unnest(:'bs'::bigint[]) b, access_control.client_role r
+ WHERE r.firm_id IS NULL AND r.name = 'bookkeeper';
+SELECT cardinality(access_control.visible_business_ids());
+ROLLBACK;
+DROP TRIGGER read_access ON access_control.staff_grant;
+DROP FUNCTION read_access();
+
+DROP FUNCTION staff_reads();
+DROP EXTENSION access_control;
