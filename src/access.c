@@ -517,8 +517,8 @@ staff_map(FunctionCallInfo fcinfo, int64 staff_id)
 }
 
 /* Returns the map entry for the business, or NULL. */
-static const AcGrantedBusiness *
-find_business(const AcAccessMap *map, int64 business_id)
+const AcGrantedBusiness *
+AcFindBusiness(const AcAccessMap *map, int64 business_id)
 {
 	int			lo = 0,
 				hi = map->n - 1;
@@ -564,7 +564,7 @@ permission_bit(FunctionCallInfo fcinfo, text *name)
 static bool
 map_has(FunctionCallInfo fcinfo, const AcAccessMap *map, int64 business_id, text *permission)
 {
-	const AcGrantedBusiness *g = find_business(map, business_id);
+	const AcGrantedBusiness *g = AcFindBusiness(map, business_id);
 
 	if (permission == NULL)
 		return g != NULL;
@@ -644,7 +644,7 @@ Datum
 ac_staff_effective_mask(PG_FUNCTION_ARGS)
 {
 	const AcAccessMap *map = staff_map(fcinfo, PG_GETARG_INT64(0));
-	const AcGrantedBusiness *g = find_business(map, PG_GETARG_INT64(1));
+	const AcGrantedBusiness *g = AcFindBusiness(map, PG_GETARG_INT64(1));
 
 	if (g == NULL)
 		PG_RETURN_NULL();

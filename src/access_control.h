@@ -68,6 +68,7 @@ extern AcAccessMap *AcComputePortalAccess(int64 portal_user_id, const AcCatalog 
 extern void AcLoadCatalog(AcCatalog *catalog);
 extern int64 AcClosure(const AcCatalog *catalog, int64 mask);
 extern int	AcPermissionBit(const AcCatalog *catalog, const char *name);
+extern const AcGrantedBusiness *AcFindBusiness(const AcAccessMap *map, int64 business_id);
 extern bool AcApiKeyUsable(int64 key_id, int64 staff_id, TimestampTz now, TimestampTz *expiry);
 
 /* permissions.c */
