@@ -62,9 +62,41 @@ visible_ids_function(Oid helper, int nargs)
 	return LookupFuncName(name, nargs, argtypes, true);
 }
 
+/* True when the access tables can be read safely while planning. */
+static bool
+can_read_access(void)
+{
+	return ActiveSnapshotSet() && OidIsValid(AcSentinelRelid(true));
+}
+
+#define NOT_A_KNOWN_CONSTANT (-2)
+
+/*
+ * Returns the bit of the permission that the (simplified) expression
+ * names: -1 when the catalog has no such permission, NOT_A_KNOWN_CONSTANT
+ * when the expression is not a non-null text constant or the catalog
+ * cannot be read here.
+ */
+static int
+constant_permission_bit(Node *permission)
+{
+	Const	   *c = (Const *) permission;
+	char	   *name;
+	int			bit;
+
+	if (!IsA(c, Const) || c->consttype != TEXTOID || c->constisnull || !can_read_access())
+		return NOT_A_KNOWN_CONSTANT;
+	name = TextDatumGetCString(c->constvalue);
+	bit = AcPermissionBit(AcGetCatalog(), name);
+	pfree(name);
+	return bit;
+}
+
 /*
  * Answers SupportRequestIndexCondition with the lossy condition described
- * above; NULL when the index or the call does not fit.
+ * above; NULL when the index or the call does not fit, or the permission
+ * is unknown (the planner would evaluate the condition to estimate it, and
+ * the error belongs to the query's run, not to its planning).
  */
 static List *
 index_condition(SupportRequestIndexCondition *req)
@@ -94,6 +126,8 @@ index_condition(SupportRequestIndexCondition *req)
 
 		/* the permission must be known before the scan starts */
 		if (contain_var_clause(permission) || contain_volatile_functions(permission))
+			return NIL;
+		if (constant_permission_bit(permission) == -1)
 			return NIL;
 		idsargs = list_make1(copyObject(permission));
 	}
@@ -129,7 +163,7 @@ planning_map(void)
 {
 	AcActor		actor;
 
-	if (!ActiveSnapshotSet() || !OidIsValid(AcSentinelRelid(true)))
+	if (!can_read_access())
 		return NULL;
 	if (!AcParseActor(ac_actor_setting, &actor))
 		return NULL;
@@ -280,26 +314,18 @@ helper_selectivity(SupportRequestSelectivity *req)
 	if (list_length(req->args) == 2)
 	{
 		Node	   *permission = estimate_expression_value(req->root, (Node *) lsecond(req->args));
+		int			bit = constant_permission_bit(permission);
 
-		/* a permission that is only known row by row: count every visible business */
-		if (IsA(permission, Const) && exprType(permission) == TEXTOID)
+		if (IsA(permission, Const) && ((Const *) permission)->constisnull)
 		{
-			Const	   *c = (Const *) permission;
-			char	   *name;
-			int			bit;
-
-			if (c->constisnull)
-			{
-				req->selectivity = 0.0;
-				return true;
-			}
-			name = TextDatumGetCString(c->constvalue);
-			bit = AcPermissionBit(AcGetCatalog(), name);
-			pfree(name);
-			if (bit < 0)
-				return false;
-			need = INT64CONST(1) << bit;
+			req->selectivity = 0.0;
+			return true;
 		}
+		if (bit == -1)
+			return false;
+		/* a permission only known row by row: count every visible business */
+		if (bit >= 0)
+			need = INT64CONST(1) << bit;
 	}
 
 	key = estimate_expression_value(req->root, key);
