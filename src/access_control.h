@@ -59,6 +59,7 @@ typedef struct AcCatalog
 extern const AcAccessMap *AcGetAccessMap(const AcActor *actor);
 extern const AcCatalog *AcGetCatalog(void);
 extern void AcCacheInit(void);
+extern void AcNoteAccessWrite(void);
 extern Oid	AcExtensionOwner(void);
 extern Oid	AcSentinelRelid(bool missing_ok);
 

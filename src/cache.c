@@ -325,6 +325,16 @@ AcGetAccessMap(const AcActor *actor)
 }
 
 /*
+ * Keeps the current transaction off the cache until it ends: it is about
+ * to write an access table.
+ */
+void
+AcNoteAccessWrite(void)
+{
+	xact_wrote_access = true;
+}
+
+/*
  * Trigger on every access table, BEFORE each statement: queues an
  * invalidation that every session (this one at the next command, the
  * others at commit) acts on, and keeps this transaction off the cache.
@@ -338,6 +348,6 @@ ac_invalidate_cache(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("invalidate_cache() must be called as a trigger")));
 	CacheInvalidateRelcacheByRelid(AcSentinelRelid(false));
-	xact_wrote_access = true;
+	AcNoteAccessWrite();
 	return PointerGetDatum(NULL);
 }

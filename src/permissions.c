@@ -178,7 +178,6 @@ Datum
 ac_check_permission_mask(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	AcCatalog  *fresh;
 	const AcCatalog *catalog;
 	const char *column;
 	HeapTuple	tuple;
@@ -195,15 +194,9 @@ ac_check_permission_mask(PG_FUNCTION_ARGS)
 	column = trigdata->tg_trigger->tgargs[0];
 	desc = RelationGetDescr(trigdata->tg_relation);
 	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
-
-	/*
-	 * Read the catalog afresh rather than from the cache: the statement that
-	 * fired this trigger may itself have just defined a permission (a
-	 * statement's invalidation is queued when the statement ends).
-	 */
-	fresh = palloc(sizeof(AcCatalog));
-	AcLoadCatalog(fresh);
-	catalog = fresh;
+	/* this row's statement may also change the catalog: read it afresh */
+	AcNoteAccessWrite();
+	catalog = AcGetCatalog();
 
 	if (strcmp(column, "implies") == 0)
 		check_permission_row(trigdata, catalog);
