@@ -139,12 +139,9 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['permission', 'firm', 'staff', 'business', 'firm_client',
         'team', 'team_member', 'client_role', 'staff_grant', 'team_grant', 'portal_user', 'api_key']
     LOOP
-        EXECUTE format('CREATE TRIGGER invalidate_cache BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+        EXECUTE format('CREATE TRIGGER invalidate_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
                         ON access_control.%I FOR EACH STATEMENT
                         EXECUTE FUNCTION access_control.invalidate_cache()', t);
-        -- also under session_replication_role = replica (logical replication,
-        -- a DBA's bulk load): a cache that missed a change would be stale
-        EXECUTE format('ALTER TABLE access_control.%I ENABLE ALWAYS TRIGGER invalidate_cache', t);
     END LOOP;
 END $$;
 
@@ -166,16 +163,15 @@ COMMENT ON FUNCTION access_control.current_actor() IS 'staff:N, portal:N, or NUL
 
 CREATE FUNCTION access_control.row_helper_support(internal) RETURNS internal
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_row_helper_support';
-COMMENT ON FUNCTION access_control.row_helper_support(internal) IS 'Planner support: lets can_see_business and has_permission use an index on the business column, and estimates the rows they keep for the current actor';
+COMMENT ON FUNCTION access_control.row_helper_support(internal) IS 'Planner support: lets can_see_business and has_permission use an index on the business column';
 
-/* COST 15, here and for has_permission: a call costs about fifteen int8 comparisons. */
 CREATE FUNCTION access_control.can_see_business(business_id bigint) RETURNS boolean
-    LANGUAGE c STABLE STRICT PARALLEL SAFE COST 15 SUPPORT access_control.row_helper_support
+    LANGUAGE c STABLE STRICT PARALLEL SAFE COST 1 SUPPORT access_control.row_helper_support
     AS 'MODULE_PATHNAME', 'ac_can_see_business';
 COMMENT ON FUNCTION access_control.can_see_business(bigint) IS 'True when the current actor can see the business';
 
 CREATE FUNCTION access_control.has_permission(business_id bigint, permission text) RETURNS boolean
-    LANGUAGE c STABLE STRICT PARALLEL SAFE COST 15 SUPPORT access_control.row_helper_support
+    LANGUAGE c STABLE STRICT PARALLEL SAFE COST 1 SUPPORT access_control.row_helper_support
     AS 'MODULE_PATHNAME', 'ac_has_permission';
 COMMENT ON FUNCTION access_control.has_permission(bigint, text) IS 'True when the current actor holds the permission on the business';
 
@@ -409,23 +405,14 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control._client_role(bigint, text) IS 'Internal: the id of a built-in or the firm''s own client role, or 22023';
 
-/*
- * Raises unless every business has an active link with the firm. Locks
- * those links FOR SHARE until the end of the transaction, so a concurrent
- * disconnect waits for the grant that checked them, and a grant that
- * checks after a disconnect has locked a link waits for it and then fails.
- */
+/* Raises unless every business has an active link with the firm. */
 CREATE FUNCTION access_control._check_linked(firm_id bigint, business_ids bigint[]) RETURNS void
-    LANGUAGE plpgsql VOLATILE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     bad text;
 BEGIN
     PERFORM access_control._not_null(business_ids, 'business_ids');
-    PERFORM 1 FROM access_control.firm_client fc
-     WHERE fc.firm_id = _check_linked.firm_id AND fc.business_id = ANY (business_ids) AND fc.status = 'active'
-     ORDER BY fc.business_id
-       FOR SHARE;
     SELECT pg_catalog.string_agg(coalesce(b::text, 'NULL'), ', ' ORDER BY b) INTO bad
       FROM pg_catalog.unnest(business_ids) AS b
      WHERE b IS NULL OR NOT EXISTS (SELECT 1 FROM access_control.firm_client fc
@@ -527,20 +514,18 @@ END $$;
 COMMENT ON FUNCTION access_control._keep_an_owner(bigint, bigint) IS 'Internal: raises 55000 when staff_id is the firm''s last active owner';
 
 /*
- * Serialises staff changes of one firm: locks the firm row, then the staff
- * row, and returns the staff row read again, so the authority check that
- * follows sees every change committed while this one waited. Locking the
- * staff row also waits for a grant or team membership being added to the
- * member (they lock it too), so remove_staff deletes those as well.
+ * Serialises staff changes of one firm: locks the firm row, then returns the
+ * staff row read again, so the authority check that follows sees every
+ * change committed while this one waited.
  */
 CREATE FUNCTION access_control._lock_firm_staff(s access_control.staff) RETURNS access_control.staff
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM 1 FROM access_control.firm f WHERE f.id = s.firm_id FOR NO KEY UPDATE;
-    RETURN access_control._staff(s.id, true);
+    RETURN access_control._staff(s.id);
 END $$;
-COMMENT ON FUNCTION access_control._lock_firm_staff(access_control.staff) IS 'Internal: locks the staff member''s firm and row and returns the row read afresh';
+COMMENT ON FUNCTION access_control._lock_firm_staff(access_control.staff) IS 'Internal: locks the staff member''s firm and returns the row read afresh';
 
 CREATE FUNCTION access_control.set_staff_role(staff_id bigint, role text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -2229,33 +2214,3 @@ SELECT pg_catalog.pg_extension_config_dump('access_control.portal_user_id_seq', 
 SELECT pg_catalog.pg_extension_config_dump('access_control.invitation', '');
 SELECT pg_catalog.pg_extension_config_dump('access_control.invitation_id_seq', '');
 /* ==== PRIVILEGES OF LATER SECTIONS: end ==== */
-
-/* ==== DUMP AND RESTORE: begin ==== */
-/*
- * A dump is restored with session_replication_role = replica (README,
- * "Backups"), so that the audit and permission-check triggers do not fire
- * while the dumped rows are loaded. join_builtin_roles must fire, so that
- * the built-in roles take in the restored permissions: ENABLE ALWAYS.
- * restore_guard, an ordinary trigger on every table pg_dump carries, makes
- * a plain restore fail on each table with a hint, instead of loading part
- * of the data (src/restore.c).
- */
-ALTER TABLE access_control.permission ENABLE ALWAYS TRIGGER join_builtin_roles;
-
-CREATE FUNCTION access_control.restore_guard() RETURNS trigger
-    LANGUAGE c AS 'MODULE_PATHNAME', 'ac_restore_guard';
-COMMENT ON FUNCTION access_control.restore_guard() IS 'Trigger: refuses to load dumped rows unless session_replication_role = replica, with a hint';
-REVOKE ALL ON FUNCTION access_control.restore_guard() FROM PUBLIC;
-
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['permission', 'firm', 'staff', 'business', 'firm_client', 'team',
-        'team_member', 'client_role', 'staff_grant', 'team_grant', 'portal_user', 'api_key',
-        'secret_key', 'api_key_usage', 'invitation', 'audit_log']
-    LOOP
-        EXECUTE format('CREATE TRIGGER restore_guard BEFORE INSERT ON access_control.%I
-                        FOR EACH STATEMENT EXECUTE FUNCTION access_control.restore_guard()', t);
-    END LOOP;
-END $$;
-/* ==== DUMP AND RESTORE: end ==== */

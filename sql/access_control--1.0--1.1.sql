@@ -1,0 +1,92 @@
+/* access_control--1.0--1.1.sql: from 1.0 to 1.1 */
+
+\echo Use "ALTER EXTENSION access_control UPDATE TO '1.1'" to load this file. \quit
+
+/*
+ * The cache invalidation fires before each statement (so a trigger that
+ * reads access while its statement changes it sees the change) and also
+ * under session_replication_role = replica (logical replication, a DBA's
+ * bulk load, a restore).
+ */
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['permission', 'firm', 'staff', 'business', 'firm_client',
+        'team', 'team_member', 'client_role', 'staff_grant', 'team_grant', 'portal_user', 'api_key']
+    LOOP
+        EXECUTE format('DROP TRIGGER invalidate_cache ON access_control.%I', t);
+        EXECUTE format('CREATE TRIGGER invalidate_cache BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+                        ON access_control.%I FOR EACH STATEMENT
+                        EXECUTE FUNCTION access_control.invalidate_cache()', t);
+        EXECUTE format('ALTER TABLE access_control.%I ENABLE ALWAYS TRIGGER invalidate_cache', t);
+    END LOOP;
+END $$;
+
+/* The planner's estimates: the row helpers' real cost, and their row counts. */
+ALTER FUNCTION access_control.can_see_business(bigint) COST 15;
+ALTER FUNCTION access_control.has_permission(bigint, text) COST 15;
+COMMENT ON FUNCTION access_control.row_helper_support(internal) IS 'Planner support: lets can_see_business and has_permission use an index on the business column, and estimates the rows they keep for the current actor';
+
+/* A grant locks the partner links it relies on, so a disconnect cannot slip in. */
+CREATE OR REPLACE FUNCTION access_control._check_linked(firm_id bigint, business_ids bigint[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bad text;
+BEGIN
+    PERFORM access_control._not_null(business_ids, 'business_ids');
+    PERFORM 1 FROM access_control.firm_client fc
+     WHERE fc.firm_id = _check_linked.firm_id AND fc.business_id = ANY (business_ids) AND fc.status = 'active'
+     ORDER BY fc.business_id
+       FOR SHARE;
+    SELECT pg_catalog.string_agg(coalesce(b::text, 'NULL'), ', ' ORDER BY b) INTO bad
+      FROM pg_catalog.unnest(business_ids) AS b
+     WHERE b IS NULL OR NOT EXISTS (SELECT 1 FROM access_control.firm_client fc
+                                     WHERE fc.firm_id = _check_linked.firm_id
+                                       AND fc.business_id = b AND fc.status = 'active');
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'firm % has no active link with business %', firm_id, bad
+            USING ERRCODE = '22023',
+                  HINT = 'Grant only businesses whose link in access_control.firm_client is active.';
+    END IF;
+END $$;
+
+/* remove_staff locks the member's row, so a grant in progress is removed too. */
+CREATE OR REPLACE FUNCTION access_control._lock_firm_staff(s access_control.staff) RETURNS access_control.staff
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM 1 FROM access_control.firm f WHERE f.id = s.firm_id FOR NO KEY UPDATE;
+    RETURN access_control._staff(s.id, true);
+END $$;
+COMMENT ON FUNCTION access_control._lock_firm_staff(access_control.staff) IS 'Internal: locks the staff member''s firm and row and returns the row read afresh';
+
+/* ==== DUMP AND RESTORE: begin ==== */
+/*
+ * A dump is restored with session_replication_role = replica (README,
+ * "Backups"), so that the audit and permission-check triggers do not fire
+ * while the dumped rows are loaded. join_builtin_roles must fire, so that
+ * the built-in roles take in the restored permissions: ENABLE ALWAYS.
+ * restore_guard, an ordinary trigger on every table pg_dump carries, makes
+ * a plain restore fail on each table with a hint, instead of loading part
+ * of the data (src/restore.c).
+ */
+ALTER TABLE access_control.permission ENABLE ALWAYS TRIGGER join_builtin_roles;
+
+CREATE FUNCTION access_control.restore_guard() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'ac_restore_guard';
+COMMENT ON FUNCTION access_control.restore_guard() IS 'Trigger: refuses to load dumped rows unless session_replication_role = replica, with a hint';
+REVOKE ALL ON FUNCTION access_control.restore_guard() FROM PUBLIC;
+
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['permission', 'firm', 'staff', 'business', 'firm_client', 'team',
+        'team_member', 'client_role', 'staff_grant', 'team_grant', 'portal_user', 'api_key',
+        'secret_key', 'api_key_usage', 'invitation', 'audit_log']
+    LOOP
+        EXECUTE format('CREATE TRIGGER restore_guard BEFORE INSERT ON access_control.%I
+                        FOR EACH STATEMENT EXECUTE FUNCTION access_control.restore_guard()', t);
+    END LOOP;
+END $$;
+/* ==== DUMP AND RESTORE: end ==== */

@@ -1,0 +1,160 @@
+-- Upgrades: install the first release, use it, ALTER EXTENSION ... UPDATE,
+-- and check that the result is the same as a fresh install of the current
+-- version, object for object, and answers the same questions the same way.
+
+-- A description of every object of the extension, one row per property that
+-- a user could notice: function definitions (volatility, cost, support,
+-- security, settings, body), columns, defaults, constraints, indexes,
+-- triggers (and whether they fire in replica mode), views, policies,
+-- privileges, comments, sequences, the tables pg_dump saves, and the
+-- catalog rows the install script writes.
+CREATE SCHEMA upgrade_check;
+SET check_function_bodies = off;  -- the extension is not installed yet
+CREATE FUNCTION upgrade_check.extension_objects()
+RETURNS TABLE (kind text, name text, detail text)
+LANGUAGE sql STABLE AS $$
+    WITH ext AS (SELECT oid FROM pg_extension WHERE extname = 'access_control'),
+    members AS (
+        SELECT d.classid, d.objid
+          FROM pg_depend d, ext
+         WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid AND d.deptype = 'e'),
+    rels AS (
+        SELECT c.oid, c.relname, c.relkind
+          FROM pg_class c JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid)
+    SELECT 'function', p.oid::regprocedure::text,
+           pg_get_functiondef(p.oid) || ' acl=' || coalesce(p.proacl::text, '-')
+             || ' comment=' || coalesce(obj_description(p.oid, 'pg_proc'), '-')
+      FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
+    UNION ALL
+    SELECT 'relation', r.relname,
+           r.relkind::text || ' rls=' || c.relrowsecurity || '/' || c.relforcerowsecurity
+             || ' options=' || coalesce(c.reloptions::text, '-')
+             || ' acl=' || coalesce(c.relacl::text, '-')
+             || ' comment=' || coalesce(obj_description(r.oid, 'pg_class'), '-')
+      FROM rels r JOIN pg_class c ON c.oid = r.oid
+    UNION ALL
+    SELECT 'column', r.relname || '.' || a.attname,
+           (row_number() OVER (PARTITION BY r.oid ORDER BY a.attnum))::text || ' '
+             || format_type(a.atttypid, a.atttypmod) || ' notnull=' || a.attnotnull
+             || ' identity=' || a.attidentity::text || ' generated=' || a.attgenerated::text
+             || ' default=' || coalesce(pg_get_expr(ad.adbin, ad.adrelid), '-')
+             || ' acl=' || coalesce(a.attacl::text, '-')
+             || ' comment=' || coalesce(col_description(r.oid, a.attnum), '-')
+      FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+      LEFT JOIN pg_attrdef ad ON ad.adrelid = r.oid AND ad.adnum = a.attnum
+     WHERE r.relkind IN ('r', 'v', 'p')
+    UNION ALL
+    SELECT 'constraint', r.relname || '.' || co.conname, pg_get_constraintdef(co.oid)
+      FROM rels r JOIN pg_constraint co ON co.conrelid = r.oid
+    UNION ALL
+    SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+      FROM rels r JOIN pg_index i ON i.indrelid = r.oid
+    UNION ALL
+    SELECT 'trigger', r.relname || '.' || t.tgname, pg_get_triggerdef(t.oid) || ' enabled=' || t.tgenabled::text
+      FROM rels r JOIN pg_trigger t ON t.tgrelid = r.oid AND NOT t.tgisinternal
+    UNION ALL
+    SELECT 'view', r.relname, pg_get_viewdef(r.oid)
+      FROM rels r WHERE r.relkind = 'v'
+    UNION ALL
+    SELECT 'policy', r.relname || '.' || po.polname,
+           po.polcmd::text || ' ' || coalesce(pg_get_expr(po.polqual, po.polrelid), '-')
+             || ' ' || coalesce(pg_get_expr(po.polwithcheck, po.polrelid), '-')
+      FROM rels r JOIN pg_policy po ON po.polrelid = r.oid
+    UNION ALL
+    SELECT 'sequence', r.relname,
+           s.seqtypid::regtype || ' ' || s.seqstart || ' ' || s.seqincrement || ' ' || s.seqmin
+             || ' ' || s.seqmax || ' ' || s.seqcache || ' ' || s.seqcycle
+      FROM rels r JOIN pg_sequence s ON s.seqrelid = r.oid
+    UNION ALL
+    SELECT 'type', t.oid::regtype::text, t.typtype::text || ' ' || coalesce(
+             (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '-')
+      FROM pg_type t JOIN members m ON m.classid = 'pg_type'::regclass AND m.objid = t.oid
+    UNION ALL
+    SELECT 'event trigger', e.evtname, e.evtevent || ' ' || e.evtfoid::regproc || ' ' || e.evtenabled::text
+      FROM pg_event_trigger e JOIN members m ON m.classid = 'pg_event_trigger'::regclass AND m.objid = e.oid
+    UNION ALL
+    SELECT 'schema', n.nspname, coalesce(n.nspacl::text, '-')
+      FROM pg_namespace n WHERE n.nspname = 'access_control'
+    UNION ALL
+    SELECT 'dumped table', cfg.tbl::regclass::text, coalesce(cfg.cond, '-')
+      FROM pg_extension x,
+           unnest(x.extconfig, x.extcondition) AS cfg(tbl, cond)
+     WHERE x.extname = 'access_control'
+    UNION ALL
+    SELECT 'permission', p.name, to_jsonb(p)::text
+      FROM access_control.permission p
+    UNION ALL
+    SELECT 'built-in role', r.name, (to_jsonb(r) - 'id')::text
+      FROM access_control.client_role r WHERE r.firm_id IS NULL
+$$;
+RESET check_function_bodies;
+
+-- The first release, in use: a firm, a client, a member with a role.
+CREATE EXTENSION access_control VERSION '1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'access_control';
+SELECT access_control.create_firm('Upgrade Firm', 'owner@upgrade.test') AS f \gset
+SELECT access_control.add_staff(:f, 'member@upgrade.test') AS m \gset
+SELECT access_control.create_business(:f, 'Client One') AS b1 \gset
+SELECT access_control.create_business(:f, 'Client Two') AS b2 \gset
+SELECT access_control.grant_client_access(:m, ARRAY[:b1]::bigint[], 'bookkeeper');
+CREATE TABLE upgrade_ledger (id bigserial PRIMARY KEY, business_id bigint NOT NULL, amount numeric);
+INSERT INTO upgrade_ledger (business_id, amount) VALUES (:b1, 10), (:b1, 20), (:b2, 300);
+SET client_min_messages = warning;
+SELECT access_control.protect_table('upgrade_ledger', 'business_id', 'invoices.view');
+RESET client_min_messages;
+CREATE ROLE regress_upgrade;
+GRANT SELECT ON upgrade_ledger TO regress_upgrade;
+GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint) TO regress_upgrade;
+
+-- what the member sees before the upgrade
+SET ROLE regress_upgrade;
+BEGIN;
+SELECT access_control.set_actor(:m) \gset
+SELECT count(*), sum(amount) FROM upgrade_ledger;
+COMMIT;
+RESET ROLE;
+
+ALTER EXTENSION access_control UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'access_control';
+
+-- the same rows after it, the same decisions, the audit chain intact
+SET ROLE regress_upgrade;
+BEGIN;
+SELECT access_control.set_actor(:m) \gset
+SELECT count(*), sum(amount) FROM upgrade_ledger;
+SELECT access_control.can_see_business(:b1) AS sees_b1, access_control.can_see_business(:b2) AS sees_b2,
+       access_control.has_permission(:b1, 'invoices.view') AS views_b1_invoices;
+COMMIT;
+RESET ROLE;
+SELECT firm_id = :f AS our_firm, ok, first_bad_id FROM access_control.verify_audit_chain() ORDER BY firm_id NULLS FIRST;
+-- a change after the upgrade takes effect and is audited on the same chain
+SELECT access_control.grant_client_access(:m, ARRAY[:b2]::bigint[], 'bookkeeper');
+SET ROLE regress_upgrade;
+BEGIN;
+SELECT access_control.set_actor(:m) \gset
+SELECT count(*), sum(amount) FROM upgrade_ledger;
+COMMIT;
+RESET ROLE;
+SELECT action, entity FROM access_control.audit_log WHERE firm_id = :f ORDER BY id DESC LIMIT 1;
+SELECT ok, first_bad_id FROM access_control.verify_audit_chain(:f);
+
+REVOKE EXECUTE ON FUNCTION access_control.set_actor(bigint) FROM regress_upgrade;
+CREATE TEMP TABLE upgraded AS SELECT * FROM upgrade_check.extension_objects();
+DROP TABLE upgrade_ledger;
+DROP EXTENSION access_control;
+
+-- a fresh install of the current version
+CREATE EXTENSION access_control;
+CREATE TEMP TABLE fresh AS SELECT * FROM upgrade_check.extension_objects();
+
+-- how much was compared
+SELECT kind, count(*) FROM fresh GROUP BY kind ORDER BY kind;
+-- every difference, in either direction: none
+(SELECT 'only after upgrade' AS "where", * FROM upgraded EXCEPT SELECT 'only after upgrade', * FROM fresh)
+UNION ALL
+(SELECT 'only in fresh install', * FROM fresh EXCEPT SELECT 'only in fresh install', * FROM upgraded)
+ORDER BY 2, 3;
+
+DROP EXTENSION access_control;
+DROP ROLE regress_upgrade;
+DROP SCHEMA upgrade_check CASCADE;
