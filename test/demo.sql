@@ -1,11 +1,42 @@
--- access_control demo: one accounting firm, four people, six clients, and
--- one application table under row-level security. The same SELECT, run as
--- each person, returns different rows.
+-- access_control demo: a day at Northwind Accounting, told through the rows
+-- each person gets from the application's tables under row-level security.
+--
+-- The DBA installs the extension, creates the firms and wires the
+-- application's backend role (demo_app); most steps then run as demo_app,
+-- acting for one person per transaction, as an application would.  Refusals
+-- that belong to the story are caught by demo_try() and shown as a result
+-- instead of stopping the script.
 \set ON_ERROR_STOP 1
 \set QUIET on
 \pset footer off
 SET client_min_messages = warning;
 CREATE EXTENSION access_control;
+
+-- Runs a statement and says how it went: ok, or its error message (with
+-- the hint when asked for).
+CREATE FUNCTION demo_try(stmt text, with_hint boolean DEFAULT false) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    hint text;
+BEGIN
+    EXECUTE stmt;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
+    RETURN 'ERROR: ' || SQLERRM || CASE WHEN with_hint AND hint <> '' THEN ' (' || hint || ')' ELSE '' END;
+END $$;
+
+-- A permission list as a console shows it: long lists by what they are.
+CREATE FUNCTION demo_perms(p text[]) RETURNS text LANGUAGE sql STABLE AS $$
+    WITH c AS (SELECT array_agg(name) AS every,
+                      array_agg(name) FILTER (WHERE read_only) AS ro
+                 FROM access_control.permission)
+    SELECT CASE
+        WHEN p IS NULL THEN NULL
+        WHEN p @> c.every THEN 'all ' || cardinality(p) || ' permissions'
+        WHEN p @> c.ro AND p <@ c.ro THEN 'the ' || cardinality(p) || ' read-only permissions'
+        ELSE array_to_string(p, ', ')
+    END FROM c
+$$;
 
 \echo
 \echo '== Northwind Accounting: an owner, an admin and two members'
@@ -17,25 +48,55 @@ SELECT access_control.add_staff(:firm, 'max@northwind.test', 'member', 'Max', 'M
 SELECT id, first_name, email, role FROM access_control.staff ORDER BY id;
 
 \echo '== Six clients'
-SELECT count(access_control.create_business(:firm, n)) AS clients_created FROM unnest(ARRAY[
-    'Alder Bakery', 'Birch Builders', 'Cedar Cafe', 'Dogwood Dental', 'Elm Events', 'Fir Farms']) n;
+SELECT access_control.create_business(:firm, 'Alder Bakery') AS alder \gset
+SELECT access_control.create_business(:firm, 'Birch Builders') AS birch \gset
+SELECT access_control.create_business(:firm, 'Cedar Cafe') AS cedar \gset
+SELECT access_control.create_business(:firm, 'Dogwood Dental') AS dogwood \gset
+SELECT access_control.create_business(:firm, 'Elm Events') AS elm \gset
+SELECT access_control.create_business(:firm, 'Fir Farms') AS fir \gset
 SELECT id, name FROM access_control.business ORDER BY id;
 
 \echo '== Mia keeps the books of Alder and Birch (bookkeeper: read-only)'
-SELECT access_control.grant_client_access(:mia, ARRAY[1, 2]::bigint[], 'bookkeeper') \gset
-\echo '== Max is in the Payroll team, which runs Cedar and Dogwood (administrator)'
-SELECT access_control.create_team(:firm, 'Payroll') AS payroll \gset
-SELECT access_control.add_team_member(:payroll, :max) \gset
-SELECT access_control.grant_team_access(:payroll, ARRAY[3, 4]::bigint[], 'administrator') \gset
+SELECT access_control.grant_client_access(:mia, ARRAY[:alder, :birch]::bigint[], 'bookkeeper') \gset
+\echo '== Max is in the Year-end team, which runs Cedar and Dogwood (administrator)'
+SELECT access_control.create_team(:firm, 'Year-end') AS yearend \gset
+SELECT access_control.add_team_member(:yearend, :max) \gset
+SELECT access_control.grant_team_access(:yearend, ARRAY[:cedar, :dogwood]::bigint[], 'administrator') \gset
 
 \echo '== The application table, protected: reading needs invoices.view, writing invoices.pay'
 CREATE TABLE invoices (id serial PRIMARY KEY, business_id bigint NOT NULL, number text, amount numeric);
 INSERT INTO invoices (business_id, number, amount)
 SELECT b.id, upper(left(b.name, 3)) || '-00' || n, 250 * n FROM access_control.business b, generate_series(1, 2) n;
 SELECT access_control.protect_table('invoices', 'business_id', 'invoices.view', 'invoices.pay') \gset
+
+-- The application's backend role: its own tables, acting for people, and
+-- the management functions it offers in its console.
 CREATE ROLE demo_app;
-GRANT SELECT, UPDATE ON invoices TO demo_app;
-GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint) TO demo_app;
+GRANT SELECT, INSERT, UPDATE ON invoices TO demo_app;
+GRANT USAGE ON SEQUENCE invoices_id_seq TO demo_app;
+GRANT SELECT ON access_control.staff, access_control.business, access_control.api_keys TO demo_app;
+GRANT EXECUTE ON FUNCTION
+    access_control.set_actor(bigint), access_control.set_portal_actor(bigint),
+    access_control.add_staff(bigint, text, text, text, text),
+    access_control.set_programmatic_access(bigint, boolean),
+    access_control.add_team_member(bigint, bigint),
+    access_control.create_client_role(bigint, text, text[]),
+    access_control.grant_client_access(bigint, bigint[], text, timestamptz),
+    access_control.invite_staff(bigint, text, text, text, text),
+    access_control.record_invitation_event(bigint, text, timestamptz),
+    access_control.resend_invitation(bigint),
+    access_control.create_api_key(bigint, text, timestamptz),
+    access_control.add_portal_user(bigint, text, text[]),
+    access_control.invite_partner_firm(bigint, bigint, text[]),
+    access_control.accept_partner_invitation(bigint, bigint),
+    access_control.disconnect_partner(bigint, bigint),
+    access_control.firm_clients(bigint),
+    access_control.staff_access(bigint),
+    access_control.business_access(bigint),
+    access_control.explain_access(bigint, bigint),
+    access_control.staff_effective_permissions(bigint, bigint),
+    access_control.staff_effective_permission_mask(bigint, bigint)
+TO demo_app;
 SET ROLE demo_app;
 
 \echo
@@ -50,9 +111,9 @@ SELECT count(*) AS invoices_adam_sees FROM invoices; COMMIT;
 BEGIN; SELECT access_control.set_actor(:mia) \gset
 SELECT number, amount FROM invoices ORDER BY number;
 \echo '-- Mia tries to mark everything paid: her role is read-only, nothing changes'
-UPDATE invoices SET amount = 0 RETURNING number;
+WITH paid AS (UPDATE invoices SET amount = 0 RETURNING 1) SELECT count(*) AS invoices_changed FROM paid;
 COMMIT;
-\echo '-- Max (member, via the Payroll team): Cedar and Dogwood'
+\echo '-- Max (member, via the Year-end team): Cedar and Dogwood'
 BEGIN; SELECT access_control.set_actor(:max) \gset
 SELECT number, amount FROM invoices ORDER BY number;
 \echo '-- Max can pay there'
@@ -60,30 +121,265 @@ UPDATE invoices SET amount = amount - 50 WHERE number = 'CED-001' RETURNING numb
 COMMIT;
 \echo '-- nobody (no actor set): nothing'
 SELECT count(*) AS invoices_nobody_sees FROM invoices;
-
 RESET ROLE;
-\echo
+
 \echo '== What Max may do on each client'
 SELECT b.name AS business, access_control.staff_can_see_business(:max, b.id) AS sees,
        access_control.staff_has_permission(:max, b.id, 'invoices.pay') AS can_pay
   FROM access_control.business b ORDER BY b.id;
 
 \echo '== Max leaves the team: on the very next statement he sees nothing'
-SELECT access_control.remove_team_member(:payroll, :max) \gset
+SELECT access_control.remove_team_member(:yearend, :max) \gset
 SET ROLE demo_app;
 BEGIN; SELECT access_control.set_actor(:max) \gset
 SELECT count(*) AS invoices_max_sees_now FROM invoices; COMMIT;
-RESET ROLE;
 
-\echo '== Nobody can pretend to be Olivia'
+\echo '== The actor cannot be forged: SET, set_config and writes to the access tables are refused'
+SELECT t.attempt, demo_try(t.stmt) AS outcome
+  FROM (VALUES (1, 'SET access_control.actor', $$SET access_control.actor = 'staff:1'$$),
+               (2, 'SELECT set_config(...)', $$SELECT set_config('access_control.actor', 'staff:1', false)$$),
+               (3, 'UPDATE access_control.staff', $$UPDATE access_control.staff SET role = 'owner'$$))
+       AS t(n, attempt, stmt)
+ ORDER BY t.n;
+
+\echo
+\echo '== A payroll module: the platform adds two permissions to the catalog'
+RESET ROLE;
+SELECT access_control.define_permission('payroll.view', 'See pay runs and payslips', true) \gset
+SELECT access_control.define_permission('payroll.run', 'Run payroll and approve payslips', false, '{payroll.view}') \gset
+SELECT bit, name, description, read_only,
+       access_control.permission_names(implies) AS implies
+  FROM access_control.permission WHERE name LIKE 'payroll.%' ORDER BY bit;
+\echo '-- and a second protected table: reading needs payroll.view, writing payroll.run'
+CREATE TABLE payslips (id serial PRIMARY KEY, business_id bigint NOT NULL, employee text,
+                       net_pay numeric, status text NOT NULL DEFAULT 'draft');
+INSERT INTO payslips (business_id, employee, net_pay) VALUES
+    (:alder, 'Ann Baker', 1850), (:birch, 'Bob Mason', 2400), (:cedar, 'Cleo Barista', 1600),
+    (:dogwood, 'Dan Hygienist', 2900), (:elm, 'Eve Planner', 2100), (:fir, 'Finn Farmhand', 1700);
+SELECT access_control.protect_table('payslips', 'business_id', 'payroll.view', 'payroll.run') \gset
+GRANT SELECT, UPDATE ON payslips TO demo_app;
 SET ROLE demo_app;
-\set ON_ERROR_STOP 0
-SET access_control.actor = 'staff:1';
-SELECT set_config('access_control.actor', 'staff:1', false);
-\set ON_ERROR_STOP 1
-\set QUIET on
-RESET ROLE;
 
-DROP TABLE invoices;
+\echo '== Olivia creates a custom client role, "Payroll officer": payroll.run and nothing else,'
+\echo '   and gives it to Max on Cedar and Dogwood'
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+SELECT access_control.create_client_role(:firm, 'Payroll officer', '{payroll.run}') \gset
+SELECT access_control.grant_client_access(:max, ARRAY[:cedar, :dogwood]::bigint[], 'Payroll officer') \gset
+SELECT b.name AS client, access_control.staff_effective_permissions(:max, b.id) AS max_may_do
+  FROM access_control.business b WHERE b.id IN (:cedar, :dogwood) ORDER BY b.id;
+COMMIT;
+\echo '-- Max: the payslips of Cedar and Dogwood (payroll.run implies payroll.view) ...'
+BEGIN; SELECT access_control.set_actor(:max) \gset
+SELECT b.name AS client, p.employee, p.net_pay, p.status
+  FROM payslips p JOIN access_control.business b ON b.id = p.business_id ORDER BY p.id;
+\echo '-- ... which he approves'
+UPDATE payslips SET status = 'approved' RETURNING employee, status;
+\echo '-- ... but no invoices: the role does not include invoices.view'
+SELECT count(*) AS invoices_max_sees FROM invoices;
+COMMIT;
+\echo '-- Mia: payroll.view is read-only, so it joined the built-in bookkeeper role by itself'
+BEGIN; SELECT access_control.set_actor(:mia) \gset
+SELECT b.name AS client, p.employee, p.net_pay, p.status
+  FROM payslips p JOIN access_control.business b ON b.id = p.business_id ORDER BY p.id;
+COMMIT;
+
+\echo
+\echo '== Olivia invites Nora to join as a member'
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+SELECT invitation_id AS inv, token AS first_token
+  FROM access_control.invite_staff(:firm, 'nora@northwind.test', 'member', 'Nora', 'New') \gset
+COMMIT;
+SELECT :inv AS invitation_id, :'first_token' AS token;
+\echo '-- The token is in clear only in this result, for the application to mail;'
+\echo '-- the database keeps only a hash of it.'
+\echo '== Delivery tracking: the mail provider''s webhooks move the badge;'
+\echo '   Olivia clicks "Resend" too soon, then again after the mail bounced'
+-- The webhook handler acts for nobody, so the audit log names System.
+SELECT access_control.record_invitation_event(:inv, 'sent') AS badge;
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+SELECT demo_try(format('SELECT access_control.resend_invitation(%s)', :inv), true) AS resend;
+COMMIT;
+SELECT access_control.record_invitation_event(:inv, 'bounced') AS badge;
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+SELECT access_control.resend_invitation(:inv) AS second_token \gset
+COMMIT;
+SELECT :'second_token' AS new_token;
+\echo '-- The second mail arrives and is opened; a late "delivered" does not move the badge back'
+SELECT e.event AS webhook, access_control.record_invitation_event(:inv, e.event) AS badge
+  FROM unnest('{sent,delivered,opened,delivered}'::text[]) WITH ORDINALITY AS e(event, n) ORDER BY n;
+\echo '-- The pending invitations list'
+RESET ROLE;
+SELECT email, role, delivery_state, expired,
+       round(extract(epoch FROM resend_available_at - now())) || ' s' AS resend_in,
+       round(extract(epoch FROM expires_at - now()) / 86400) || ' days' AS expires_in
+  FROM access_control.pending_invitations;
+SET ROLE demo_app;
+\echo '== Nora clicks the link: the first token no longer works, the second does'
+SELECT demo_try(format('SELECT access_control.accept_invitation(%L)', :'first_token')) AS first_token;
+SELECT access_control.accept_invitation(:'second_token') AS nora \gset
+SELECT id, first_name, email, role, status FROM access_control.staff WHERE id = :nora;
+\echo '-- Olivia puts her in the Year-end team and gives her Fir Farms as bookkeeper'
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+SELECT access_control.add_team_member(:yearend, :nora) \gset
+SELECT access_control.grant_client_access(:nora, ARRAY[:fir]::bigint[], 'bookkeeper') \gset
+COMMIT;
+\echo '-- Nora logs in: her account switcher, and the invoices she sees'
+BEGIN; SELECT access_control.set_actor(:nora) \gset
+SELECT * FROM access_control.my_businesses();
+SELECT number, amount FROM invoices ORDER BY number;
+COMMIT;
+
+\echo
+\echo '== API keys: Mia makes one for her reconciliation script; it is shown this once'
+BEGIN; SELECT access_control.set_actor(:mia) \gset
+SELECT access_control.create_api_key(:mia, 'reconciliation script') AS mia_key \gset
+COMMIT;
+SELECT :'mia_key' AS api_key;
+\echo '-- The script authenticates with the key and acts as Mia'
+BEGIN;
+SELECT access_control.authenticate(:'mia_key') AS staff_id, access_control.current_actor();
+SELECT number, amount FROM invoices ORDER BY number;
+COMMIT;
+\echo '-- A wrong or malformed key gets the same refusal'
+SELECT k.what AS api_key, demo_try(format('SELECT access_control.authenticate(%L)', k.key)) AS outcome
+  FROM (VALUES (1, 'right id, wrong secret', regexp_replace(:'mia_key', '^(ac_[0-9]+_).*$', '\1') || repeat('A', 43)),
+               (2, 'not a key at all', 'let-me-in')) AS k(n, what, key)
+ ORDER BY k.n;
+\echo '-- The keys console shows the key, never its secret'
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+SELECT k.id, s.email AS staff, k.label, k.last_used_at IS NOT NULL AS used, k.revoked_at
+  FROM access_control.api_keys k JOIN access_control.staff s ON s.id = k.staff_id;
+\echo '== Olivia switches off programmatic access for Mia: the key stops working at once'
+SELECT access_control.set_programmatic_access(:mia, false) \gset
+COMMIT;
+SELECT demo_try(format('SELECT access_control.authenticate(%L)', :'mia_key')) AS mia_key_now;
+\echo '-- Mia herself still logs in to the application as usual'
+BEGIN; SELECT access_control.set_actor(:mia) \gset
+SELECT count(*) AS invoices_mia_sees FROM invoices; COMMIT;
+
+\echo
+\echo '== Cedar Cafe''s owner, Carla, gets a client-portal login: every permission, on Cedar only'
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+SELECT access_control.add_portal_user(:cedar, 'carla@cedar.test') AS carla \gset
+COMMIT;
+\echo '-- Carla sees Cedar''s invoices, and nothing else'
+BEGIN; SELECT access_control.set_portal_actor(:carla) \gset
+SELECT number, amount FROM invoices ORDER BY number; COMMIT;
+\echo '== An outside firm, Harbor Tax Advisers (owner Hana, member Sam), is to file Cedar''s taxes'
+RESET ROLE;
+SELECT access_control.create_firm('Harbor Tax Advisers', 'hana@harbor.test', 'Hana', 'Harbor') AS harbor \gset
+SELECT id AS hana FROM access_control.staff WHERE email = 'hana@harbor.test' \gset
+SET ROLE demo_app;
+BEGIN; SELECT access_control.set_actor(:hana) \gset
+SELECT access_control.add_staff(:harbor, 'sam@harbor.test', 'member', 'Sam', 'Tax') AS sam \gset
+COMMIT;
+\echo '-- Carla invites Harbor to Cedar Cafe; with no ceiling given, the link is read-only'
+BEGIN; SELECT access_control.set_portal_actor(:carla) \gset
+SELECT access_control.invite_partner_firm(:cedar, :harbor) \gset
+COMMIT;
+\echo '-- Hana sees the invitation pending, accepts it, and gives Sam the administrator role'
+BEGIN; SELECT access_control.set_actor(:hana) \gset
+SELECT * FROM access_control.firm_clients(:harbor);
+SELECT access_control.accept_partner_invitation(:harbor, :cedar) \gset
+SELECT access_control.grant_client_access(:sam, ARRAY[:cedar]::bigint[], 'administrator') \gset
+SELECT * FROM access_control.firm_clients(:harbor);
+COMMIT;
+\echo '-- Sam sees Cedar''s invoices ...'
+BEGIN; SELECT access_control.set_actor(:sam) \gset
+SELECT number, amount FROM invoices ORDER BY number;
+\echo '-- ... and can change nothing: the read-only ceiling caps even an administrator'
+WITH paid AS (UPDATE invoices SET amount = 0 RETURNING 1) SELECT count(*) AS invoices_changed FROM paid;
+SELECT demo_try(format($$INSERT INTO invoices (business_id, number, amount) VALUES (%s, 'CED-003', 999)$$, :cedar)) AS new_invoice;
+COMMIT;
+\echo '-- Hana''s console shows why'
+BEGIN; SELECT access_control.set_actor(:hana) \gset
+SELECT path, role, demo_perms(permissions) AS permissions FROM access_control.explain_access(:sam, :cedar);
+COMMIT;
+\echo '== The return is filed; Carla disconnects Harbor, and Sam sees nothing from then on'
+BEGIN; SELECT access_control.set_portal_actor(:carla) \gset
+SELECT access_control.disconnect_partner(:cedar, :harbor) \gset
+COMMIT;
+BEGIN; SELECT access_control.set_actor(:sam) \gset
+SELECT count(*) AS invoices_sam_sees FROM invoices; COMMIT;
+\echo '-- Hana''s client list keeps Cedar, as disabled'
+BEGIN; SELECT access_control.set_actor(:hana) \gset
+SELECT * FROM access_control.firm_clients(:harbor); COMMIT;
+
+\echo
+\echo '== Seeing access, as Olivia''s console shows it'
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+\echo '-- Nora''s "manage access" page (staff_access)'
+SELECT business_name, direct, via_teams, roles, demo_perms(permissions) AS permissions
+  FROM access_control.staff_access(:nora);
+\echo '-- Who can see Cedar Cafe (business_access)'
+SELECT email, staff_role, direct, via_teams, demo_perms(permissions) AS permissions
+  FROM access_control.business_access(:cedar);
+\echo '-- Why Max may do what he does on Cedar, and why nothing on Alder (explain_access)'
+SELECT c.client, e.path, e.role, demo_perms(e.permissions) AS permissions
+  FROM (VALUES (1, :cedar, 'Cedar Cafe'), (2, :alder, 'Alder Bakery')) AS c(n, id, client),
+       access_control.explain_access(:max, c.id) WITH ORDINALITY AS e(path, role, permissions, k)
+ ORDER BY c.n, e.k;
+COMMIT;
+\echo '-- A member may look at her own access only'
+BEGIN; SELECT access_control.set_actor(:mia) \gset
+SELECT demo_try(format('SELECT * FROM access_control.staff_access(%s)', :max)) AS mia_looks_at_max;
+COMMIT;
+
+RESET ROLE;
+\echo
+\echo '== The audit log, as the DBA (or a role granted SELECT on it) reads it'
+-- One line per entry: who did it, what, to which client, and what changed.
+CREATE TEMPORARY VIEW demo_log AS
+SELECT a.id, a.firm_id, a.business_id,
+       CASE WHEN a.actor = 'system' THEN 'System'
+            ELSE coalesce(who.first_name, p.email, a.actor) END AS who,
+       a.action, a.entity, b.name AS client,
+       concat_ws(': ', subject.first_name,
+           CASE WHEN a.old IS NOT NULL AND a.new IS NOT NULL THEN
+                (SELECT string_agg(format('%s %s -> %s', k, a.old ->> k, a.new ->> k), ', ' ORDER BY k)
+                   FROM jsonb_object_keys(a.new) AS k WHERE k NOT LIKE '%\_at' AND k NOT LIKE '%\_id')
+                ELSE coalesce(r.name, t.name, entry ->> 'label', entry ->> 'email', entry ->> 'name',
+                              'status ' || (entry ->> 'status')) END) AS detail
+  FROM access_control.audit_log a
+  CROSS JOIN LATERAL (SELECT coalesce(a.new, a.old) AS entry) j
+  LEFT JOIN access_control.staff who ON a.actor = 'staff:' || who.id
+  LEFT JOIN access_control.portal_user p ON a.actor = 'portal:' || p.id
+  LEFT JOIN access_control.business b ON b.id = a.business_id
+  LEFT JOIN access_control.staff subject
+         ON subject.id = CASE WHEN a.entity = 'staff' AND a.old IS NOT NULL THEN a.entity_id
+                              ELSE (entry ->> 'staff_id')::bigint END
+  LEFT JOIN access_control.client_role r ON r.id = (entry ->> 'role_id')::bigint
+  LEFT JOIN access_control.team t ON t.id = (entry ->> 'team_id')::bigint;
+\echo '-- Northwind''s last 10 entries'
+SELECT id, who, action, entity, client, detail
+  FROM (SELECT * FROM demo_log WHERE firm_id = :firm ORDER BY id DESC LIMIT 10) last ORDER BY id;
+\echo '-- Cedar Cafe''s entries since Carla got her login'
+SELECT l.id, l.who, l.action, l.entity, f.name AS firm, l.detail
+  FROM demo_log l LEFT JOIN access_control.firm f ON f.id = l.firm_id
+ WHERE l.business_id = :cedar AND l.id >= (SELECT min(id) FROM demo_log WHERE action = 'portal_user.added')
+ ORDER BY l.id;
+\echo '-- No secret is in it: neither the API key nor either invitation token'
+SELECT count(*) AS log_rows,
+       count(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM unnest(ARRAY[regexp_replace(:'mia_key', '^ac_[0-9]+_', ''),
+                                      regexp_replace(:'first_token', '^ac_inv_[0-9]+_', ''),
+                                      regexp_replace(:'second_token', '^ac_inv_[0-9]+_', '')]) AS secret
+            WHERE strpos(a::text, secret) > 0)) AS rows_holding_a_secret
+  FROM access_control.audit_log a;
+\echo '-- Every firm''s hash chain verifies'
+SELECT coalesce(f.name, '(rows without a firm)') AS chain, v.ok, v.first_bad_id
+  FROM access_control.verify_audit_chain() v LEFT JOIN access_control.firm f ON f.id = v.firm_id
+ ORDER BY v.firm_id NULLS LAST;
+\echo '-- and the log is append-only, even for a superuser'
+SELECT t.attempt, demo_try(t.stmt) AS outcome
+  FROM (VALUES (1, 'UPDATE', $$UPDATE access_control.audit_log SET actor = 'system'$$),
+               (2, 'DELETE', $$DELETE FROM access_control.audit_log$$),
+               (3, 'TRUNCATE', $$TRUNCATE access_control.audit_log$$))
+       AS t(n, attempt, stmt)
+ ORDER BY t.n;
+
+DROP VIEW demo_log;
+DROP TABLE invoices, payslips;
+DROP FUNCTION demo_try(text, boolean), demo_perms(text[]);
 DROP EXTENSION access_control;
 DROP ROLE demo_app;
