@@ -100,5 +100,36 @@ ROLLBACK;
 DROP TRIGGER read_access ON access_control.staff_grant;
 DROP FUNCTION read_access();
 
+-- many rows against a large map: after 64 lookups a call site answers from
+-- a bitmap of the map's businesses instead of a binary search; every answer
+-- is still the map's, for ids inside, between and outside the visible ones,
+-- and for a permission that changes from row to row
+SELECT array_agg(access_control.create_business(:f, 'LB' || g) ORDER BY g) AS lbs FROM generate_series(1, 300) g \gset
+SELECT access_control.grant_client_access(:m, ARRAY(SELECT b FROM unnest(:'lbs'::bigint[]) WITH ORDINALITY AS u(b, i) WHERE i % 3 = 0), 'bookkeeper');
+SELECT access_control.grant_client_access(:m, ARRAY(SELECT b FROM unnest(:'lbs'::bigint[]) WITH ORDINALITY AS u(b, i) WHERE i % 3 <> 0 AND i % 5 = 1), 'administrator');
+CREATE FUNCTION wrong_answers() RETURNS TABLE (rows_checked bigint, seen bigint, visible int,
+                                               can_see_wrong bigint, pay_wrong bigint, varying_wrong bigint)
+LANGUAGE sql AS $$
+    SELECT count(*),
+           count(*) FILTER (WHERE access_control.can_see_business(b)),
+           cardinality(access_control.visible_business_ids()),
+           count(*) FILTER (WHERE access_control.can_see_business(b)
+                            IS DISTINCT FROM (b = ANY (access_control.visible_business_ids()))),
+           count(*) FILTER (WHERE access_control.has_permission(b, 'invoices.pay')
+                            IS DISTINCT FROM (b = ANY (access_control.visible_business_ids('invoices.pay')))),
+           count(*) FILTER (WHERE access_control.has_permission(b, p)
+                            IS DISTINCT FROM (b = ANY (access_control.visible_business_ids(p))))
+      FROM generate_series(-5, (SELECT max(id) + 70 FROM access_control.business)) b,
+           LATERAL (SELECT CASE WHEN b % 2 = 0 THEN 'invoices.view' ELSE 'invoices.pay' END) AS x(p)
+$$;
+BEGIN;
+SELECT access_control.set_actor(:m);
+SELECT * FROM wrong_answers();
+SELECT id AS o FROM access_control.staff WHERE email = 'owner@cache.test' \gset
+SELECT access_control.set_actor(:o);
+SELECT * FROM wrong_answers();
+ROLLBACK;
+DROP FUNCTION wrong_answers();
+
 DROP FUNCTION staff_reads();
 DROP EXTENSION access_control;

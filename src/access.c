@@ -417,9 +417,30 @@ typedef struct CallCache
 	StatementMark mark;
 	char		key[80];
 	const AcAccessMap *map;		/* NULL until read for this statement */
+	uint64		actor_generation;	/* ac_actor_generation when map was read */
 	char		permission[NAMEDATALEN];
 	int			bit;
+
+	/*
+	 * A bitmap of the businesses of map that carry dense_need, indexed from
+	 * dense_min, for a call site that checks many rows against a large map:
+	 * one bit test instead of a binary search.
+	 */
+	const AcAccessMap *dense_map;
+	int64		dense_need;
+	int64		dense_min;
+	uint64		dense_bits;
+	uint64	   *dense;
+	int64		lookups_need;	/* the need of the last binary searches ... */
+	uint32		lookups;		/* ... and how many in a row */
 } CallCache;
+
+/* A bitmap is built for maps of at least this many businesses ... */
+#define DENSE_MIN_BUSINESSES 64
+/* ... after this many lookups against the same map and permission ... */
+#define DENSE_AFTER_LOOKUPS 64
+/* ... when it takes at most this many bits per business of the map. */
+#define DENSE_MAX_BITS_PER_BUSINESS 64
 
 static void
 actor_key(const AcActor *actor, char *key, size_t len)
@@ -492,17 +513,36 @@ call_map(FunctionCallInfo fcinfo, const AcActor *actor)
 	{
 		cc->map = AcGetAccessMap(actor);
 		strlcpy(cc->key, key, sizeof(cc->key));
+		/* a bitmap belongs to the map it was built from, in this statement */
+		cc->dense_map = NULL;
+		cc->lookups = 0;
 	}
 	return cc->map;
 }
 
+/*
+ * The current actor's map for this call site. Row after row of one
+ * statement, with the actor setting unchanged, this is a few comparisons.
+ */
 static const AcAccessMap *
 current_map(FunctionCallInfo fcinfo)
 {
+	CallCache  *cc = (CallCache *) fcinfo->flinfo->fn_extra;
 	AcActor		actor;
+	const AcAccessMap *map;
 
+	if (cc != NULL && cc->map != NULL && cc->actor_generation == ac_actor_generation)
+	{
+		StatementMark mark;
+
+		statement_mark(&mark);
+		if (memcmp(&mark, &cc->mark, sizeof(StatementMark)) == 0)
+			return cc->map;
+	}
 	AcGetActor(&actor);
-	return call_map(fcinfo, &actor);
+	map = call_map(fcinfo, &actor);
+	((CallCache *) fcinfo->flinfo->fn_extra)->actor_generation = ac_actor_generation;
+	return map;
 }
 
 static const AcAccessMap *
@@ -543,33 +583,96 @@ static int
 permission_bit(FunctionCallInfo fcinfo, text *name)
 {
 	CallCache  *cc = (CallCache *) fcinfo->flinfo->fn_extra;
-	char	   *s = text_to_cstring(name);
+	char	   *s;
+	int			bit;
 
-	if (cc->bit < 0 || strcmp(cc->permission, s) != 0)
-	{
-		int			bit = AcPermissionBit(AcGetCatalog(), s);
-
-		if (bit < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown permission \"%s\"", s),
-					 errhint("Known permissions are listed in access_control.permission.")));
-		strlcpy(cc->permission, s, sizeof(cc->permission));
-		cc->bit = bit;
-	}
+	/* the same name as on the last row: no copy, no lookup */
+	if (cc->bit >= 0 && VARSIZE_ANY_EXHDR(name) == strlen(cc->permission) &&
+		memcmp(VARDATA_ANY(name), cc->permission, VARSIZE_ANY_EXHDR(name)) == 0)
+		return cc->bit;
+	s = text_to_cstring(name);
+	bit = AcPermissionBit(AcGetCatalog(), s);
+	if (bit < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown permission \"%s\"", s),
+				 errhint("Known permissions are listed in access_control.permission.")));
+	strlcpy(cc->permission, s, sizeof(cc->permission));
+	cc->bit = bit;
 	pfree(s);
-	return cc->bit;
+	return bit;
+}
+
+/*
+ * Builds the call site's bitmap of the businesses of map carrying need;
+ * false when the ids are too spread out for it to pay.
+ */
+static bool
+build_dense(FunctionCallInfo fcinfo, CallCache *cc, const AcAccessMap *map, int64 need)
+{
+	uint64		span;
+	int			i;
+
+	if (map->n < DENSE_MIN_BUSINESSES)
+		return false;
+	span = (uint64) map->items[map->n - 1].business_id - (uint64) map->items[0].business_id + 1;
+	if (span / DENSE_MAX_BITS_PER_BUSINESS > (uint64) map->n)
+		return false;
+	if (cc->dense != NULL)
+		pfree(cc->dense);
+	cc->dense = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, ((span + 63) / 64) * sizeof(uint64));
+	cc->dense_min = map->items[0].business_id;
+	cc->dense_bits = span;
+	for (i = 0; i < map->n; i++)
+		if ((map->items[i].mask & need) == need)
+		{
+			uint64		off = (uint64) map->items[i].business_id - (uint64) cc->dense_min;
+
+			cc->dense[off >> 6] |= UINT64CONST(1) << (off & 63);
+		}
+	cc->dense_map = map;
+	cc->dense_need = need;
+	return true;
+}
+
+/* True when map holds the business with every bit of need. */
+static bool
+map_holds_need(FunctionCallInfo fcinfo, const AcAccessMap *map, int64 business_id, int64 need)
+{
+	CallCache  *cc = (CallCache *) fcinfo->flinfo->fn_extra;
+	const AcGrantedBusiness *g;
+
+	if (cc->dense_map != map || cc->dense_need != need)
+	{
+		if (cc->lookups_need != need)
+		{
+			cc->lookups_need = need;
+			cc->lookups = 0;
+		}
+		if (++cc->lookups < DENSE_AFTER_LOOKUPS || !build_dense(fcinfo, cc, map, need))
+		{
+			g = AcFindBusiness(map, business_id);
+			return g != NULL && (g->mask & need) == need;
+		}
+	}
+	if (business_id < cc->dense_min)
+		return false;
+	{
+		uint64		off = (uint64) business_id - (uint64) cc->dense_min;
+
+		return off < cc->dense_bits && (cc->dense[off >> 6] >> (off & 63) & 1) != 0;
+	}
 }
 
 static bool
 map_has(FunctionCallInfo fcinfo, const AcAccessMap *map, int64 business_id, text *permission)
 {
-	const AcGrantedBusiness *g = AcFindBusiness(map, business_id);
+	int64		need = 0;
 
-	if (permission == NULL)
-		return g != NULL;
 	/* resolve the name even when the answer is no, so a typo is an error */
-	return (g != NULL) & ((g ? g->mask : 0) >> permission_bit(fcinfo, permission) & 1);
+	if (permission != NULL)
+		need = INT64CONST(1) << permission_bit(fcinfo, permission);
+	return map_holds_need(fcinfo, map, business_id, need);
 }
 
 /* can_see_business(business_id): true when the current actor can see it. */

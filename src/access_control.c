@@ -30,6 +30,13 @@ check_actor(char **newval, void **extra, GucSource source)
 	return false;
 }
 
+/* Every change of the actor (SET, set_actor, the end of a transaction) counts. */
+static void
+assign_actor(const char *newval, void *extra)
+{
+	ac_actor_generation++;
+}
+
 /*
  * Defines the settings and reserves the access_control prefix, so that no
  * placeholder of that prefix can exist; readies libsodium and the cache.
@@ -52,7 +59,7 @@ _PG_init(void)
 							   "",
 							   PGC_SUSET,
 							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL,
-							   check_actor, NULL, NULL);
+							   check_actor, assign_actor, NULL);
 
 	/*
 	 * Invitations. Read by the SQL functions when an invitation is sent:

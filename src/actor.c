@@ -21,6 +21,9 @@
 
 char	   *ac_actor_setting = NULL;
 
+/* Counts changes of the setting, so a call site can tell the actor is the same. */
+uint64		ac_actor_generation = 0;
+
 /*
  * Parses "", "staff:N", "staff:N:key:K" or "portal:N" into *actor.
  * Returns false when the text is none of those.

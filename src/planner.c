@@ -5,10 +5,13 @@
  *		fraction of rows they keep, and what a call costs.
  *
  * Index condition: for an index whose key is the helper's business
- * argument, the support function offers the lossy condition
+ * argument, the support function offers the condition
  *		business_id = ANY (access_control.visible_business_ids([p]))
- * which the executor evaluates once per scan. The helper itself stays as
- * the filter, so the answer is the same with or without the index.
+ * which the executor evaluates once per scan. It is exact, not lossy: it
+ * holds for a row exactly when the helper would return true (both read the
+ * actor's map of the same statement, under the same snapshot), so an index
+ * scan needs no per-row call of the helper; a bitmap heap scan still
+ * rechecks the helper on lossy pages.
  *
  * Selectivity: the fraction of rows whose business the current actor can
  * see (with p), estimated from the actor's access map and the business
@@ -96,7 +99,7 @@ constant_permission_bit(Node *permission)
 }
 
 /*
- * Answers SupportRequestIndexCondition with the lossy condition described
+ * Answers SupportRequestIndexCondition with the exact condition described
  * above; NULL when the index or the call does not fit, or the permission
  * is unknown (the planner would evaluate the condition to estimate it, and
  * the error belongs to the query's run, not to its planning).
@@ -150,7 +153,7 @@ index_condition(SupportRequestIndexCondition *req)
 	saop->args = list_make2(copyObject(key), ids);
 	saop->location = -1;
 
-	req->lossy = true;
+	req->lossy = false;
 	return list_make1(saop);
 }
 
