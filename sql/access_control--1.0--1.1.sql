@@ -90,3 +90,19 @@ BEGIN
     END LOOP;
 END $$;
 /* ==== DUMP AND RESTORE: end ==== */
+
+/* ==== WHAT A GRANTED FUNCTION OR VIEW CALLS: begin ==== */
+/*
+ * A role granted a documented function or view needs no grant on anything
+ * it calls. Views and functions without SECURITY DEFINER run what they call
+ * with their caller's rights, so they call only functions PUBLIC may
+ * execute.
+ */
+
+/* SECURITY DEFINER: it tells no more than the mask function behind it. */
+CREATE OR REPLACE FUNCTION access_control.staff_effective_permissions(staff_id bigint, business_id bigint) RETURNS text[]
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT access_control.permission_names(access_control.staff_effective_permission_mask(staff_id, business_id))
+$$;
+/* ==== WHAT A GRANTED FUNCTION OR VIEW CALLS: end ==== */

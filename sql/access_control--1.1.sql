@@ -234,8 +234,12 @@ CREATE FUNCTION access_control.permission_names(mask bigint) RETURNS text[]
 $$;
 COMMENT ON FUNCTION access_control.permission_names(bigint) IS 'The names of the catalog permissions whose bits are set in the mask';
 
+/*
+ * SECURITY DEFINER, so that a role granted this function needs no grant on
+ * staff_effective_permission_mask: it tells no more than this one does.
+ */
 CREATE FUNCTION access_control.staff_effective_permissions(staff_id bigint, business_id bigint) RETURNS text[]
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
     SELECT access_control.permission_names(access_control.staff_effective_permission_mask(staff_id, business_id))
 $$;
