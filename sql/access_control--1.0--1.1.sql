@@ -105,4 +105,48 @@ CREATE OR REPLACE FUNCTION access_control.staff_effective_permissions(staff_id b
     SET search_path = pg_catalog, pg_temp AS $$
     SELECT access_control.permission_names(access_control.staff_effective_permission_mask(staff_id, business_id))
 $$;
+
+/* It must run with the rights of the table's owner: no internal function. */
+CREATE OR REPLACE FUNCTION access_control.protect_table(tbl regclass, business_column name DEFAULT 'business_id',
+    read_permission text DEFAULT NULL, write_permission text DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    col text := pg_catalog.quote_ident(business_column);
+    read_qual text;
+    write_qual text;
+BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'tbl must not be NULL' USING ERRCODE = '22004', HINT = 'Pass a value for tbl.';
+    END IF;
+    IF business_column IS NULL THEN
+        RAISE EXCEPTION 'business_column must not be NULL' USING ERRCODE = '22004', HINT = 'Pass a value for business_column.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = tbl AND a.attname = business_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'column "%" does not exist in table %', business_column, tbl
+            USING ERRCODE = '42703', HINT = 'Pass the name of the column that holds the business id.';
+    END IF;
+    IF read_permission IS NOT NULL THEN
+        PERFORM access_control.permission_mask(ARRAY[read_permission]);
+    END IF;
+    IF write_permission IS NOT NULL THEN
+        PERFORM access_control.permission_mask(ARRAY[write_permission]);
+    END IF;
+    read_qual := CASE WHEN read_permission IS NULL
+        THEN pg_catalog.format('access_control.can_see_business(%s)', col)
+        ELSE pg_catalog.format('access_control.has_permission(%s, %L)', col, read_permission) END;
+    write_qual := CASE WHEN write_permission IS NULL THEN read_qual
+        ELSE pg_catalog.format('access_control.has_permission(%s, %L)', col, write_permission) END;
+
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+    EXECUTE pg_catalog.format('DROP POLICY IF EXISTS access_control_read ON %s', tbl);
+    EXECUTE pg_catalog.format('DROP POLICY IF EXISTS access_control_insert ON %s', tbl);
+    EXECUTE pg_catalog.format('DROP POLICY IF EXISTS access_control_update ON %s', tbl);
+    EXECUTE pg_catalog.format('DROP POLICY IF EXISTS access_control_delete ON %s', tbl);
+    EXECUTE pg_catalog.format('CREATE POLICY access_control_read ON %s FOR SELECT USING (%s)', tbl, read_qual);
+    EXECUTE pg_catalog.format('CREATE POLICY access_control_insert ON %s FOR INSERT WITH CHECK (%s)', tbl, write_qual);
+    EXECUTE pg_catalog.format('CREATE POLICY access_control_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', tbl, write_qual, write_qual);
+    EXECUTE pg_catalog.format('CREATE POLICY access_control_delete ON %s FOR DELETE USING (%s)', tbl, write_qual);
+END $$;
 /* ==== WHAT A GRANTED FUNCTION OR VIEW CALLS: end ==== */

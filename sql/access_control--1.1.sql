@@ -855,6 +855,11 @@ COMMENT ON FUNCTION access_control.revoke_team_access(bigint, bigint[]) IS 'Remo
 /* Protecting application tables                                        */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Runs with its caller's rights: only the table's owner may change its
+ * policies. So it calls no function that PUBLIC may not execute, and a role
+ * granted protect_table needs no other grant.
+ */
 CREATE FUNCTION access_control.protect_table(tbl regclass, business_column name DEFAULT 'business_id',
     read_permission text DEFAULT NULL, write_permission text DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE
@@ -864,8 +869,12 @@ DECLARE
     read_qual text;
     write_qual text;
 BEGIN
-    PERFORM access_control._not_null(tbl, 'tbl');
-    PERFORM access_control._not_null(business_column, 'business_column');
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'tbl must not be NULL' USING ERRCODE = '22004', HINT = 'Pass a value for tbl.';
+    END IF;
+    IF business_column IS NULL THEN
+        RAISE EXCEPTION 'business_column must not be NULL' USING ERRCODE = '22004', HINT = 'Pass a value for business_column.';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                     WHERE a.attrelid = tbl AND a.attname = business_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
         RAISE EXCEPTION 'column "%" does not exist in table %', business_column, tbl

@@ -200,6 +200,25 @@ UPDATE invoices SET business_id = :alpha WHERE number = 'B-1';  -- moving it out
 ROLLBACK;
 RESET ROLE;
 
+-- A table's owner granted protect_table alone protects its own table, and
+-- only its own: the function runs with its caller's rights.
+CREATE ROLE regress_owner;
+CREATE TABLE owned_ledger (business_id bigint NOT NULL, amount numeric);
+ALTER TABLE owned_ledger OWNER TO regress_owner;
+GRANT EXECUTE ON FUNCTION access_control.protect_table(regclass, name, text, text) TO regress_owner;
+SET ROLE regress_owner;
+SELECT access_control.protect_table('owned_ledger', 'business_id', 'invoices.view');
+\set VERBOSITY terse
+SELECT access_control.protect_table('invoices');
+\set VERBOSITY default
+RESET ROLE;
+SELECT polname, pg_get_expr(polqual, polrelid) AS using_expr, pg_get_expr(polwithcheck, polrelid) AS check_expr
+  FROM pg_policy WHERE polrelid = 'owned_ledger'::regclass ORDER BY polname;
+SELECT count(*) AS invoices_policies FROM pg_policy WHERE polrelid = 'invoices'::regclass;
+DROP TABLE owned_ledger;
+REVOKE ALL ON FUNCTION access_control.protect_table(regclass, name, text, text) FROM regress_owner;
+DROP ROLE regress_owner;
+
 -- Nobody becomes an actor with SET or set_config.
 SET ROLE regress_app;
 SET access_control.actor = 'staff:1';
