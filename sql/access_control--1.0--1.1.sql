@@ -149,4 +149,22 @@ BEGIN
     EXECUTE pg_catalog.format('CREATE POLICY access_control_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)', tbl, write_qual, write_qual);
     EXECUTE pg_catalog.format('CREATE POLICY access_control_delete ON %s FOR DELETE USING (%s)', tbl, write_qual);
 END $$;
+
+/* The cooldown is read from pg_settings, not through _setting_interval. */
+CREATE OR REPLACE VIEW access_control.pending_invitations WITH (security_barrier) AS
+SELECT v.id, v.firm_id, v.email, v.role, v.delivery_state,
+       v.expires_at <= pg_catalog.now() AS expired,
+       CASE WHEN v.delivery_state IN ('bounced', 'spam_reported') THEN v.last_sent_at
+            ELSE v.last_sent_at + pg_catalog.make_interval(secs => (
+                SELECT s.setting::double precision FROM pg_catalog.pg_settings s
+                 WHERE s.name = 'access_control.invitation_resend_cooldown'))
+       END AS resend_available_at,
+       v.created_at, v.last_sent_at, v.expires_at
+  FROM access_control.invitation v
+ WHERE v.status = 'pending'
+   AND (access_control.current_actor() IS NULL
+        OR EXISTS (SELECT 1 FROM access_control.staff me
+                    WHERE 'staff:' || me.id = access_control.current_actor()
+                      AND me.status = 'active' AND me.firm_id = v.firm_id
+                      AND me.role IN ('owner', 'admin')));
 /* ==== WHAT A GRANTED FUNCTION OR VIEW CALLS: end ==== */

@@ -1639,13 +1639,17 @@ COMMENT ON FUNCTION access_control.accept_invitation(text, text, text) IS 'Accep
 /*
  * Pending invitations. Without an actor: all of them (the DBA decides who
  * may read the view). With a staff actor: its firm's, for owners and
- * admins. Never a token or a hash.
+ * admins. Never a token or a hash. The functions a view calls run with the
+ * rights of whoever reads it, so this one calls only functions PUBLIC may
+ * execute: the cooldown is read from pg_settings as _setting_interval does.
  */
 CREATE VIEW access_control.pending_invitations WITH (security_barrier) AS
 SELECT v.id, v.firm_id, v.email, v.role, v.delivery_state,
        v.expires_at <= pg_catalog.now() AS expired,
        CASE WHEN v.delivery_state IN ('bounced', 'spam_reported') THEN v.last_sent_at
-            ELSE v.last_sent_at + access_control._setting_interval('access_control.invitation_resend_cooldown')
+            ELSE v.last_sent_at + pg_catalog.make_interval(secs => (
+                SELECT s.setting::double precision FROM pg_catalog.pg_settings s
+                 WHERE s.name = 'access_control.invitation_resend_cooldown'))
        END AS resend_available_at,
        v.created_at, v.last_sent_at, v.expires_at
   FROM access_control.invitation v
