@@ -164,6 +164,29 @@ ROLLBACK TO SAVEPOINT d;
 SELECT access_control.current_actor() = 'staff:' || :member AS still_member;
 ROLLBACK;
 
+-- What a DBA grants works on its own. A view, and a function without
+-- SECURITY DEFINER, run what they call with the rights of their caller, so
+-- each calls only functions PUBLIC may execute; granting it never needs a
+-- grant on what it calls. (The internal _* functions are called only from
+-- SECURITY DEFINER code; trigger functions fire without an EXECUTE check.)
+SELECT o.object,
+       coalesce(array_agg(DISTINCT m[1]) FILTER (WHERE NOT q.public), '{}') AS calls_not_public
+  FROM (SELECT 'view ' || c.oid::regclass AS object, pg_get_viewdef(c.oid) AS body
+          FROM pg_class c
+         WHERE c.relnamespace = 'access_control'::regnamespace AND c.relkind = 'v'
+        UNION ALL
+        SELECT 'function ' || p.oid::regprocedure, p.prosrc
+          FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+         WHERE p.pronamespace = 'access_control'::regnamespace AND NOT p.prosecdef
+           AND l.lanname IN ('sql', 'plpgsql') AND p.prorettype <> 'trigger'::regtype
+           AND p.proname !~ '^_') AS o
+  LEFT JOIN LATERAL regexp_matches(o.body, 'access_control\.(\w+)\s*\(', 'g') AS m ON true
+  LEFT JOIN LATERAL (SELECT bool_and(has_function_privilege('public', f.oid, 'EXECUTE')) AS public
+                       FROM pg_proc f
+                      WHERE f.pronamespace = 'access_control'::regnamespace AND f.proname = m[1]) AS q ON true
+ GROUP BY o.object
+ ORDER BY o.object;
+
 -- Planted functions and operators in a schema earlier on the caller's
 -- search_path are never called: not by the SECURITY DEFINER functions, and
 -- not by the queries the C helpers run as the extension's owner.
