@@ -168,3 +168,68 @@ SELECT v.id, v.firm_id, v.email, v.role, v.delivery_state,
                       AND me.status = 'active' AND me.firm_id = v.firm_id
                       AND me.role IN ('owner', 'admin')));
 /* ==== WHAT A GRANTED FUNCTION OR VIEW CALLS: end ==== */
+
+/* ==== AUDIT: begin ==== */
+/* define_permission leaves alone the built-in roles that already hold the new bit. */
+CREATE OR REPLACE FUNCTION access_control.define_permission(name text, description text,
+    read_only boolean DEFAULT false, implies text[] DEFAULT '{}') RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    b integer;
+    old_all bigint;
+    old_read_only bigint;
+    implied bigint;
+BEGIN
+    IF access_control.current_actor() IS NOT NULL THEN
+        RAISE EXCEPTION 'permission denied to define a permission'
+            USING ERRCODE = '42501', DETAIL = 'The permission catalog is shared by every firm and is defined by the system, not by an actor.';
+    END IF;
+    IF name IS NULL OR name !~ '^[a-z_]+\.[a-z_]+$' OR pg_catalog.length(name) > 63 THEN
+        RAISE EXCEPTION 'invalid permission name "%"', coalesce(name, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = 'A permission name is area.action in lower-case letters and underscores, at most 63 characters, for example invoices.view.';
+    END IF;
+    IF description IS NULL OR pg_catalog.btrim(description) = '' THEN
+        RAISE EXCEPTION 'description of permission "%" must not be empty', name
+            USING ERRCODE = '22023', HINT = 'Say what the permission allows; users see it.';
+    END IF;
+    PERFORM access_control._not_null(read_only, 'read_only');
+    PERFORM access_control._not_null(implies, 'implies');
+    /* one definition at a time, so two never take the same bit */
+    LOCK TABLE access_control.permission IN SHARE ROW EXCLUSIVE MODE;
+    IF EXISTS (SELECT 1 FROM access_control.permission p WHERE p.name = define_permission.name) THEN
+        RAISE EXCEPTION 'permission "%" already exists', name
+            USING ERRCODE = '23505', HINT = 'Permission names are never reused; choose another name.';
+    END IF;
+    IF name = ANY (implies) THEN
+        RAISE EXCEPTION 'permission "%" would imply itself', name
+            USING ERRCODE = '22023', DETAIL = 'Implications must not form a cycle.',
+                  HINT = pg_catalog.format('Remove "%s" from implies.', name);
+    END IF;
+    implied := access_control.permission_mask(implies);
+    SELECT min(s.b) INTO b FROM pg_catalog.generate_series(0, 62) AS s(b)
+     WHERE NOT EXISTS (SELECT 1 FROM access_control.permission p WHERE p.bit = s.b);
+    IF b IS NULL THEN
+        RAISE EXCEPTION 'too many permissions'
+            USING ERRCODE = '54000', DETAIL = 'The catalog holds 63 permissions, one per bit of a bigint mask.',
+                  HINT = 'Reuse an existing permission for "' || name || '".';
+    END IF;
+    SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0),
+           coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)) FILTER (WHERE p.read_only), 0)
+      INTO old_all, old_read_only FROM access_control.permission p;
+    INSERT INTO access_control.permission (bit, name, description, read_only, implies)
+    VALUES (b, name, pg_catalog.btrim(description), read_only, implied);
+    /*
+     * a new permission joins administrator, and bookkeeper when read-only
+     * (the join_builtin_roles trigger has already done so, unless disabled)
+     */
+    UPDATE access_control.client_role r SET permissions = r.permissions | pg_catalog.int8shl(1, b)
+     WHERE r.firm_id IS NULL AND (r.name = 'administrator' OR (r.name = 'bookkeeper' AND read_only))
+       AND pg_catalog.int8and(r.permissions, pg_catalog.int8shl(1, b)) = 0;
+    /* links capped at every permission (own clients) or at the read-only ones (bookkeeper firms) keep that meaning */
+    UPDATE access_control.firm_client fc SET ceiling = fc.ceiling | pg_catalog.int8shl(1, b)
+     WHERE fc.ceiling = old_all OR (read_only AND fc.ceiling = old_read_only);
+    RETURN b;
+END $$;
+/* ==== AUDIT: end ==== */

@@ -987,9 +987,13 @@ BEGIN
       INTO old_all, old_read_only FROM access_control.permission p;
     INSERT INTO access_control.permission (bit, name, description, read_only, implies)
     VALUES (b, name, pg_catalog.btrim(description), read_only, implied);
-    /* a new permission joins administrator, and bookkeeper when read-only */
+    /*
+     * a new permission joins administrator, and bookkeeper when read-only
+     * (the join_builtin_roles trigger has already done so, unless disabled)
+     */
     UPDATE access_control.client_role r SET permissions = r.permissions | pg_catalog.int8shl(1, b)
-     WHERE r.firm_id IS NULL AND (r.name = 'administrator' OR (r.name = 'bookkeeper' AND read_only));
+     WHERE r.firm_id IS NULL AND (r.name = 'administrator' OR (r.name = 'bookkeeper' AND read_only))
+       AND pg_catalog.int8and(r.permissions, pg_catalog.int8shl(1, b)) = 0;
     /* links capped at every permission (own clients) or at the read-only ones (bookkeeper firms) keep that meaning */
     UPDATE access_control.firm_client fc SET ceiling = fc.ceiling | pg_catalog.int8shl(1, b)
      WHERE fc.ceiling = old_all OR (read_only AND fc.ceiling = old_read_only);

@@ -99,6 +99,13 @@ SELECT access_control.add_staff(:firm, 'au-mo@firm.test', 'member') AS mo \gset
 COMMIT;
 SELECT action, firm, actor, entity, new - 'email'::text AS new FROM au_log WHERE id > :mark ORDER BY id;
 
+-- An UPDATE that changes no logged column writes no row.
+SELECT max(id) AS mark FROM access_control.audit_log \gset
+UPDATE access_control.staff SET role = role WHERE firm_id = :firm;
+UPDATE access_control.client_role SET permissions = permissions;
+UPDATE access_control.firm_client SET ceiling = ceiling;
+SELECT count(*) AS rows_for_updates_that_changed_nothing FROM access_control.audit_log WHERE id > :mark;
+
 -- Append-only: UPDATE, DELETE and TRUNCATE are refused, even to a superuser.
 SELECT count(*) AS rows_before, md5(string_agg(a::text, ',' ORDER BY id)) AS sum_before
   FROM access_control.audit_log a \gset

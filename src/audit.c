@@ -194,6 +194,43 @@ append_json_value(StringInfo buf, Form_pg_attribute att, Datum value)
 	pfree(text);
 }
 
+/* True when column i of tup and other hold the same value (or both NULL). */
+static bool
+same_value(TupleDesc tupdesc, HeapTuple tup, HeapTuple other, int i)
+{
+	Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+	bool		isnull,
+				other_null;
+	Datum		value = heap_getattr(tup, i + 1, tupdesc, &isnull);
+	Datum		other_value = heap_getattr(other, i + 1, tupdesc, &other_null);
+
+	if (isnull || other_null)
+		return isnull && other_null;
+	return datum_image_eq(value, other_value, att->attbyval, att->attlen);
+}
+
+/*
+ * True when an UPDATE from old to new changed a column that is logged: one
+ * that is neither dropped nor secret. Returns false when it changed nothing,
+ * or only secret columns.
+ */
+static bool
+logged_column_changed(TupleDesc tupdesc, HeapTuple old, HeapTuple new)
+{
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (att->attisdropped || is_secret_column(att))
+			continue;
+		if (!same_value(tupdesc, old, new, i))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Returns a jsonb object of the columns of tup that are not secret (with
  * other != NULL: only those whose value differs from other's).
@@ -215,18 +252,9 @@ row_json(TupleDesc tupdesc, HeapTuple tup, HeapTuple other)
 
 		if (att->attisdropped || is_secret_column(att))
 			continue;
+		if (other != NULL && same_value(tupdesc, tup, other, i))
+			continue;
 		value = heap_getattr(tup, i + 1, tupdesc, &isnull);
-		if (other != NULL)
-		{
-			bool		other_null;
-			Datum		other_value = heap_getattr(other, i + 1, tupdesc, &other_null);
-
-			if (isnull && other_null)
-				continue;
-			if (!isnull && !other_null &&
-				datum_image_eq(value, other_value, att->attbyval, att->attlen))
-				continue;
-		}
 		if (!first)
 			appendStringInfoString(&buf, ", ");
 		first = false;
@@ -558,8 +586,9 @@ append_row(AuditRow *row)
 
 /*
  * Trigger access_control.audit(): AFTER INSERT, UPDATE or DELETE FOR EACH
- * ROW on a state table; appends one row to access_control.audit_log.
- * Returns NULL; raises when called any other way.
+ * ROW on a state table; appends one row to access_control.audit_log, but
+ * none for an UPDATE that changed no logged column (nothing, or only secret
+ * columns). Returns NULL; raises when called any other way.
  */
 PG_FUNCTION_INFO_V1(ac_audit);
 Datum
@@ -607,6 +636,10 @@ ac_audit(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("access_control.audit() must be fired by INSERT, UPDATE or DELETE")));
 	row = new != NULL ? new : old;
+
+	/* an UPDATE that changed nothing the log shows is not a change */
+	if (op == 'U' && !logged_column_changed(td, old, new))
+		return PointerGetDatum(NULL);
 
 	memset(&a, 0, sizeof(a));
 	a.entity = table;
