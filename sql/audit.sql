@@ -106,6 +106,20 @@ UPDATE access_control.client_role SET permissions = permissions;
 UPDATE access_control.firm_client SET ceiling = ceiling;
 SELECT count(*) AS rows_for_updates_that_changed_nothing FROM access_control.audit_log WHERE id > :mark;
 
+-- A new permission: the built-in roles take it in once (no second, empty
+-- row.changed), and link ceilings widen with it: the firm's own clients
+-- as client.changed, the read-only partner link as partner.changed.
+SELECT access_control.invite_partner_firm(:apple, :partner);
+SELECT access_control.accept_partner_invitation(:partner, :apple);
+SELECT max(id) AS mark FROM access_control.audit_log \gset
+SELECT access_control.define_permission('reports.view', 'View reports', true) AS reports_bit;
+SELECT l.action, l.firm, l.business, l.actor, l.entity, r.name AS role, l.old, l.new - 'description'::text AS new
+  FROM au_log l
+  JOIN access_control.audit_log a ON a.id = l.id
+  LEFT JOIN access_control.client_role r ON a.entity = 'client_role' AND r.id = a.entity_id
+ WHERE l.id > :mark ORDER BY l.id;
+SELECT bool_and(ok) AS chains_verify FROM access_control.verify_audit_chain();
+
 -- Append-only: UPDATE, DELETE and TRUNCATE are refused, even to a superuser.
 SELECT count(*) AS rows_before, md5(string_agg(a::text, ',' ORDER BY id)) AS sum_before
   FROM access_control.audit_log a \gset

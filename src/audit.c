@@ -337,6 +337,33 @@ text_is(TupleDesc tupdesc, HeapTuple tup, const char *name, const char *value)
 }
 
 /*
+ * True when an UPDATE of a firm_client row from old to new is about the
+ * firm's own client rather than a partner link: neither version is pending
+ * (only a partner invitation makes a link pending) and one of them has a
+ * ceiling holding every permission of the catalog, which is how
+ * create_business(firm_id, name) links a firm's own client and how
+ * define_permission keeps it.
+ */
+static bool
+own_client_link(TupleDesc td, HeapTuple old, HeapTuple new)
+{
+	int64		all;
+	int64		old_ceiling,
+				new_ceiling;
+	bool		old_null,
+				new_null;
+
+	if (text_is(td, old, "status", "pending") || text_is(td, new, "status", "pending"))
+		return false;
+	old_ceiling = int8_column(td, old, "ceiling", &old_null);
+	new_ceiling = int8_column(td, new, "ceiling", &new_null);
+	all = AcGetCatalog()->all;
+	return all != 0 &&
+		((!old_null && (old_ceiling & all) == all) ||
+		 (!new_null && (new_ceiling & all) == all));
+}
+
+/*
  * The action name (DESIGN.md section 6) of an INSERT ('I'), UPDATE ('U') or
  * DELETE ('D') of table.
  */
@@ -386,7 +413,7 @@ audit_action(const char *table, char op, TupleDesc td, HeapTuple old, HeapTuple 
 				return "partner.disconnected";
 			return op == 'I' ? "client.linked" : "partner.connected";
 		}
-		return "partner.changed";
+		return own_client_link(td, old, new) ? "client.changed" : "partner.changed";
 	}
 	if (strcmp(table, "portal_user") == 0)
 	{
