@@ -74,7 +74,8 @@ SELECT access_control.protect_table('invoices', 'business_id', 'invoices.view', 
 CREATE ROLE demo_app;
 GRANT SELECT, INSERT, UPDATE ON invoices TO demo_app;
 GRANT USAGE ON SEQUENCE invoices_id_seq TO demo_app;
-GRANT SELECT ON access_control.staff, access_control.business, access_control.api_keys TO demo_app;
+GRANT SELECT ON access_control.staff, access_control.business, access_control.api_keys,
+    access_control.pending_invitations TO demo_app;
 GRANT EXECUTE ON FUNCTION
     access_control.set_actor(bigint), access_control.set_portal_actor(bigint),
     access_control.add_staff(bigint, text, text, text, text),
@@ -94,8 +95,7 @@ GRANT EXECUTE ON FUNCTION
     access_control.staff_access(bigint),
     access_control.business_access(bigint),
     access_control.explain_access(bigint, bigint),
-    access_control.staff_effective_permissions(bigint, bigint),
-    access_control.staff_effective_permission_mask(bigint, bigint)
+    access_control.staff_effective_permissions(bigint, bigint)
 TO demo_app;
 SET ROLE demo_app;
 
@@ -208,12 +208,10 @@ SELECT :'second_token' AS new_token;
 SELECT e.event AS webhook, access_control.record_invitation_event(:inv, e.event) AS badge
   FROM unnest('{sent,delivered,opened,delivered}'::text[]) WITH ORDINALITY AS e(event, n) ORDER BY n;
 \echo '-- The pending invitations list'
-RESET ROLE;
 SELECT email, role, delivery_state, expired,
        round(extract(epoch FROM resend_available_at - now())) || ' s' AS resend_in,
        round(extract(epoch FROM expires_at - now()) / 86400) || ' days' AS expires_in
   FROM access_control.pending_invitations;
-SET ROLE demo_app;
 \echo '== Nora clicks the link: the first token no longer works, the second does'
 SELECT demo_try(format('SELECT access_control.accept_invitation(%L)', :'first_token')) AS first_token;
 SELECT access_control.accept_invitation(:'second_token') AS nora \gset
