@@ -6,8 +6,12 @@
  * The cache invalidation fires before each statement (so a trigger that
  * reads access while its statement changes it sees the change) and also
  * under session_replication_role = replica (logical replication, a DBA's
- * bulk load, a restore).
+ * bulk load, a restore); a change to grants, team memberships or client
+ * roles drops only the members' cached maps.
  */
+CREATE TABLE access_control.cache_sentinel_grants ();
+REVOKE ALL ON access_control.cache_sentinel_grants FROM PUBLIC;
+
 DO $$
 DECLARE t text;
 BEGIN
@@ -17,7 +21,9 @@ BEGIN
         EXECUTE format('DROP TRIGGER invalidate_cache ON access_control.%I', t);
         EXECUTE format('CREATE TRIGGER invalidate_cache BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
                         ON access_control.%I FOR EACH STATEMENT
-                        EXECUTE FUNCTION access_control.invalidate_cache()', t);
+                        EXECUTE FUNCTION access_control.invalidate_cache(%L)', t,
+                       CASE WHEN t IN ('staff_grant', 'team_grant', 'team_member', 'client_role')
+                            THEN 'grants' ELSE 'all' END);
         EXECUTE format('ALTER TABLE access_control.%I ENABLE ALWAYS TRIGGER invalidate_cache', t);
     END LOOP;
 END $$;

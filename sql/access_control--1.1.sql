@@ -119,11 +119,14 @@ CREATE TABLE access_control.api_key (
 CREATE INDEX ON access_control.api_key (staff_id);
 
 /*
- * A relation that holds no rows: every change to the tables above sends a
- * relcache invalidation for it, which every backend's access cache listens
- * for.
+ * Relations that hold no rows: every change to the tables above sends a
+ * relcache invalidation for one of them, which every backend's access cache
+ * listens for. Changes to grants, team memberships and client roles use
+ * cache_sentinel_grants, which drops only the maps read from them (those of
+ * members); every other change uses cache_sentinel, which drops them all.
  */
 CREATE TABLE access_control.cache_sentinel ();
+CREATE TABLE access_control.cache_sentinel_grants ();
 
 /* ------------------------------------------------------------------ */
 /* C helpers                                                            */
@@ -141,7 +144,9 @@ BEGIN
     LOOP
         EXECUTE format('CREATE TRIGGER invalidate_cache BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
                         ON access_control.%I FOR EACH STATEMENT
-                        EXECUTE FUNCTION access_control.invalidate_cache()', t);
+                        EXECUTE FUNCTION access_control.invalidate_cache(%L)', t,
+                       CASE WHEN t IN ('staff_grant', 'team_grant', 'team_member', 'client_role')
+                            THEN 'grants' ELSE 'all' END);
         -- also under session_replication_role = replica (logical replication,
         -- a DBA's bulk load): a cache that missed a change would be stale
         EXECUTE format('ALTER TABLE access_control.%I ENABLE ALWAYS TRIGGER invalidate_cache', t);

@@ -131,5 +131,33 @@ SELECT * FROM wrong_answers();
 ROLLBACK;
 DROP FUNCTION wrong_answers();
 
+-- a change to grants, team memberships or client roles drops only the maps
+-- read from them (members'): the owner's map is reused; any other change
+-- (here a statement on api_key that changes no row) drops every map
+BEGIN;
+SELECT access_control.set_actor(:o);
+SELECT cardinality(access_control.visible_business_ids()) AS owner_sees;
+SELECT access_control.set_actor(:m);
+SELECT cardinality(access_control.visible_business_ids()) AS member_sees;
+COMMIT;
+SELECT access_control.grant_client_access(:m, ARRAY[(:'lbs'::bigint[])[2]], 'bookkeeper');
+BEGIN;
+SELECT access_control.set_actor(:o);
+SELECT staff_reads() AS before \gset
+SELECT cardinality(access_control.visible_business_ids()) AS owner_sees;
+SELECT staff_reads() - :before AS owner_computed;
+SELECT access_control.set_actor(:m);
+SELECT staff_reads() AS before \gset
+SELECT cardinality(access_control.visible_business_ids()) AS member_sees;
+SELECT staff_reads() - :before AS member_computed;
+COMMIT;
+DELETE FROM access_control.api_key WHERE false;
+BEGIN;
+SELECT access_control.set_actor(:o);
+SELECT staff_reads() AS before \gset
+SELECT cardinality(access_control.visible_business_ids()) AS owner_sees;
+SELECT staff_reads() - :before AS owner_computed;
+COMMIT;
+
 DROP FUNCTION staff_reads();
 DROP EXTENSION access_control;

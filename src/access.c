@@ -227,6 +227,7 @@ AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, Mem
 				  " GROUP BY fc.business_id, fc.ceiling",
 				  3, types, values);
 	map = map_from_result(catalog, cxt, manager);
+	map->uses_grants = !manager;
 	if (key_expiry < map->valid_until)
 		map->valid_until = key_expiry;
 	end_as_owner(&scope);

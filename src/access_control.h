@@ -45,6 +45,7 @@ typedef struct AcAccessMap
 	int			n;
 	AcGrantedBusiness *items;
 	TimestampTz valid_until;	/* an included grant or key expires then */
+	bool		uses_grants;	/* read from grants, team memberships and roles */
 } AcAccessMap;
 
 /* The permission catalog with implications closed. */

@@ -5,7 +5,11 @@
  *
  * Every write to an access table fires ac_invalidate_cache() before the
  * statement changes anything; it queues a relcache invalidation of
- * access_control.cache_sentinel. PostgreSQL delivers it to this backend at
+ * access_control.cache_sentinel, which drops every map, or, for the tables
+ * of grants, team memberships and client roles, of
+ * access_control.cache_sentinel_grants, which drops only the maps read from
+ * them (members'; an owner's, an admin's or a portal user's map does not
+ * depend on them). PostgreSQL delivers it to this backend at
  * the next command and to every other backend at commit, before COMMIT
  * returns; the read helpers accept pending invalidations on the first call
  * of each statement. So a change is honoured by the next statement
@@ -56,6 +60,7 @@ static AcCatalog *catalog = NULL;
 static MemoryContext catalog_cxt = NULL;
 static List *retired = NIL;		/* contexts to free at transaction end */
 static Oid	sentinel_relid = InvalidOid;
+static Oid	grants_sentinel_relid = InvalidOid;
 static TransactionId inval_next_xid = InvalidTransactionId;	/* next xid when the last
 																 * invalidation arrived */
 static bool xact_wrote_access = false;	/* this transaction wrote an access table */
@@ -91,15 +96,39 @@ forget_all(void)
 	catalog_cxt = NULL;
 }
 
+/*
+ * Drops the cached maps that were read from grants, team memberships and
+ * client roles: those of members. An owner's or admin's map, or a portal
+ * user's, does not depend on them.
+ */
+static void
+forget_grant_maps(void)
+{
+	HASH_SEQ_STATUS status;
+	MapEntry   *e;
+
+	if (maps == NULL)
+		return;
+	hash_seq_init(&status, maps);
+	while ((e = hash_seq_search(&status)) != NULL)
+		if (e->map->uses_grants)
+		{
+			retire(e->cxt);
+			hash_search(maps, e->key, HASH_REMOVE, NULL);
+		}
+}
+
 static void
 relcache_callback(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || (OidIsValid(sentinel_relid) && relid == sentinel_relid))
-	{
 		forget_all();
-		/* every transaction that committed before has an xid below this */
-		inval_next_xid = ReadNextTransactionId();
-	}
+	else if (OidIsValid(grants_sentinel_relid) && relid == grants_sentinel_relid)
+		forget_grant_maps();
+	else
+		return;
+	/* every transaction that committed before has an xid below this */
+	inval_next_xid = ReadNextTransactionId();
 }
 
 static void
@@ -158,6 +187,8 @@ AcSentinelRelid(bool missing_ok)
 				 errmsg("extension \"access_control\" is not installed in this database"),
 				 errhint("Run CREATE EXTENSION access_control.")));
 	sentinel_relid = relid;
+	/* since 1.1; under 1.0 every change goes through cache_sentinel */
+	grants_sentinel_relid = OidIsValid(nsp) ? get_relname_relid("cache_sentinel_grants", nsp) : InvalidOid;
 	return relid;
 }
 
@@ -267,7 +298,7 @@ AcGetCatalog(void)
 	return c;
 }
 
-static const AcAccessMap empty_map = {0, NULL, DT_NOEND};
+static const AcAccessMap empty_map = {0, NULL, DT_NOEND, false};
 
 /*
  * Returns everything the actor can see, from the backend cache when it
@@ -343,11 +374,19 @@ PG_FUNCTION_INFO_V1(ac_invalidate_cache);
 Datum
 ac_invalidate_cache(PG_FUNCTION_ARGS)
 {
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Oid			relid;
+
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("invalidate_cache() must be called as a trigger")));
-	CacheInvalidateRelcacheByRelid(AcSentinelRelid(false));
+	relid = AcSentinelRelid(false);
+	/* grants, team memberships and client roles: only members' maps */
+	if (trigdata->tg_trigger->tgnargs == 1 && strcmp(trigdata->tg_trigger->tgargs[0], "grants") == 0 &&
+		OidIsValid(grants_sentinel_relid))
+		relid = grants_sentinel_relid;
+	CacheInvalidateRelcacheByRelid(relid);
 	AcNoteAccessWrite();
 	return PointerGetDatum(NULL);
 }
