@@ -125,6 +125,11 @@ rows AS (
            to_char(g.value, 'FM9999990') || ' /s', '', '', '', '>= 2000 /s', pg_temp.yes(g.value >= 2000)
       FROM m g WHERE g.name = 'grants_per_s'
     UNION ALL
+    SELECT 50 + t.n, 0, t.label, t.who, to_char(g.value, 'FM9999990') || ' /s', '', '', '', '(for the diagnosis)', ''
+      FROM (VALUES (1, 'grants_per_s_async', 'the same, synchronous_commit = off', 'owner of firm 1'),
+                   (2, 'grants_per_s_system', 'the same, autocommit, no actor', 'system')) t(n, name, label, who)
+      JOIN m g ON g.name = t.name
+    UNION ALL
     SELECT 60, ps.sort, 'point lookups, 1 % access writes', ps.p,
            to_char(w.value, 'FM9999990') || ' tps', 'no writes',
            to_char(b.value, 'FM9999990') || ' tps',

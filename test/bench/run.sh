@@ -117,6 +117,18 @@ start_server() {
     }
 }
 
+# The installed extension must be this tree's: "make bench" installs it just
+# before (other trees on the machine may install theirs at other times).
+sharedir=$("$PG_CONFIG" --sharedir)/extension
+for f in "$ROOT"/sql/access_control--*.sql "$ROOT/access_control.so"; do
+    case $f in
+        *.so) installed=$("$PG_CONFIG" --pkglibdir)/access_control.so ;;
+        *) installed=$sharedir/$(basename "$f") ;;
+    esac
+    cmp -s "$f" "$installed" ||
+        die "$installed is not this tree's $(basename "$f"); run make bench, which installs it"
+done
+
 # --- the cluster, built once per generator / install script / scale ----------
 key=$(cat "$BENCH/dataset.sql" "$BENCH/peers.sql" "$ROOT"/sql/access_control--*.sql |
       sha256sum | cut -c1-16)-$LEDGER_ROWS
@@ -412,6 +424,17 @@ a1=$(audit_rows)
 metric grants_per_s "$(awk -v t="$(pgb_tps "$f")" 'BEGIN { print 2 * t }')"
 metric grants_made "$(awk '/number of transactions actually processed/ { print 2 * $NF }' "$f")"
 metric grants_audited "$((a1 - a0))"
+# For the diagnosis: the same without waiting for the commit to be flushed
+# (what one core does, whatever the disk), and as "system" (no actor, no
+# authority checks, no explicit transaction block), with the flush.
+f=$RUN/grants_async.log
+PGOPTIONS="-c synchronous_commit=off" "${PGBENCH[@]}" -n -M prepared -c 1 -j 1 -T "$PGB_SECONDS" \
+    -U postgres -f "$BENCH/grant.pgbench" >"$f" 2>&1 || { cat "$f" >&2; die "pgbench failed"; }
+metric grants_per_s_async "$(awk -v t="$(pgb_tps "$f")" 'BEGIN { print 2 * t }')"
+f=$RUN/grants_system.log
+"${PGBENCH[@]}" -n -M prepared -c 1 -j 1 -T "$PGB_SECONDS" -U postgres \
+    -f "$BENCH/grant_system.pgbench" >"$f" 2>&1 || { cat "$f" >&2; die "pgbench failed"; }
+metric grants_per_s_system "$(awk -v t="$(pgb_tps "$f")" 'BEGIN { print 2 * t }')"
 "${PSQL[@]}" -c "DELETE FROM access_control.staff_grant WHERE staff_id = 2004"
 
 # --- the report ---------------------------------------------------------------------
