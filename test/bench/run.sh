@@ -5,8 +5,9 @@
 # measures every workload for every peer and persona in one run, checks that
 # all variants return the same rows, and prints one table: workload,
 # persona, our figure, the peer's figure, the ratio, the target, and whether
-# it holds. Exits non-zero when a result differs between variants (a target
-# that does not hold is reported, not an error).
+# it holds (then, for the record, how the cost grows with what a persona
+# sees, and every variant's figure). Exits non-zero when a result differs
+# between variants (a target that does not hold is reported, not an error).
 #
 # The cluster lives in test/bench/data/ (BENCH_DATA), is owned by user
 # postgres when run as root (initdb refuses root), and is kept between runs:
@@ -20,6 +21,7 @@
 #                  so the personas keep their meaning
 #   BENCH_SECONDS  length of each pgbench run (default 15)
 #   BENCH_REPS     timed repetitions of each scan, after one warm-up (default 5)
+#   BENCH_SCAN_BUDGET  seconds after which a scan variant stops repeating (3)
 #   BENCH_DATA     where the cluster and the results go (default test/bench/data)
 #   PG_CONFIG      as for make
 #
