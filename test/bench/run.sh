@@ -336,6 +336,7 @@ pgb_stmt() { awk -v pat="$2" 'index($0, pat) { print $1; exit }' "$1"; }
 
 OWNER=$(staff_of owner_large)
 ALL=$(staff_of all_seeing)
+MEMBER500=$(staff_of member_500)
 
 run_point() {   # role staff label: records the TPS as metric "label"
     local f=$RUN/pgbench_$3_$((++PGB_RUNS)).log
@@ -345,19 +346,23 @@ run_point() {   # role staff label: records the TPS as metric "label"
     metric "$3" "$(pgb_tps "$f")"
 }
 
-# Point lookups while another session commits access changes (grant.pgbench,
+# Point lookups while another session makes access changes (grant.pgbench,
 # audited) at 1 % of the reader's transactions, as measured without writers.
-run_fresh() {   # staff label
+# The baseline runs the same writer with its changes rolled back: the same
+# work on the machine, but nothing committed, so nothing is invalidated; the
+# difference is what staying fresh costs the readers.
+run_fresh() {   # staff script label
     local base rate f=$RUN/pgbench_writer_$((++PGB_RUNS)).log
     base=$(awk -F'\t' '$1 == "oltp_ours_owner" { print $2; exit }' "$RUN/metrics.tsv")
     rate=$(awk -v t="$base" 'BEGIN { printf "%.1f", t / 99 / 2 }')   # two changes per script
     "${PGBENCH[@]}" -n -M prepared -c 1 -j 1 -R "$rate" -T "$PGB_SECONDS" -U postgres \
-        -f "$BENCH/grant.pgbench" >"$f" 2>&1 &
+        -f "$BENCH/$2" >"$f" 2>&1 &
     BG_PIDS+=($!)
-    run_point bench_ours "$1" "$2"
+    run_point bench_ours "$1" "$3"
     wait "${BG_PIDS[-1]}" || { cat "$f" >&2; die "the writing pgbench failed"; }
     unset 'BG_PIDS[-1]'
-    metric fresh_writes_per_s "$(awk -v t="$(pgb_tps "$f")" 'BEGIN { print 2 * t }')"
+    [ "$2" = grant.pgbench ] && metric fresh_writes_per_s "$(awk -v t="$(pgb_tps "$f")" 'BEGIN { print 2 * t }')"
+    return 0
 }
 
 PGB_RUNS=0
@@ -365,8 +370,12 @@ log "OLTP point lookups and freshness (pgbench, $PGB_SECONDS s each)"
 # A B C C B A orders, so that drift on the machine cancels out.
 run_point bench_raw "$OWNER" oltp_raw_owner
 run_point bench_ours "$OWNER" oltp_ours_owner
-run_fresh "$OWNER" fresh_writes_owner
-run_fresh "$OWNER" fresh_writes_owner
+run_fresh "$OWNER" grant_rollback.pgbench fresh_base_owner
+run_fresh "$OWNER" grant.pgbench fresh_writes_owner
+run_fresh "$OWNER" grant.pgbench fresh_writes_owner
+run_fresh "$OWNER" grant_rollback.pgbench fresh_base_owner
+run_fresh "$MEMBER500" grant_rollback.pgbench fresh_base_member_500
+run_fresh "$MEMBER500" grant.pgbench fresh_writes_member_500
 run_point bench_ours "$OWNER" oltp_ours_owner
 run_point bench_raw "$OWNER" oltp_raw_owner
 run_point bench_raw "$ALL" oltp_raw_all
