@@ -98,15 +98,28 @@ constant_permission_bit(Node *permission)
 	return bit;
 }
 
+static const AcAccessMap *planning_map(void);
+static double business_count(void);
+
+/*
+ * An actor who sees more than this share of all businesses gets no index
+ * condition: reading most of a table through the business_id index costs
+ * far more than a sequential scan, but the planner, which prices an array
+ * it cannot see as ten ids, would not know it.
+ */
+#define WIDE_ACTOR_SHARE 0.25
+
 /*
  * Answers SupportRequestIndexCondition with the exact condition described
- * above; NULL when the index or the call does not fit, or the permission
- * is unknown (the planner would evaluate the condition to estimate it, and
- * the error belongs to the query's run, not to its planning).
+ * above; NULL when the index or the call does not fit, the permission is
+ * unknown (the planner would evaluate the condition to estimate it, and
+ * the error belongs to the query's run, not to its planning), or the
+ * current actor sees most businesses.
  */
 static List *
 index_condition(SupportRequestIndexCondition *req)
 {
+	const AcAccessMap *map;
 	FuncExpr   *call;
 	Node	   *key;
 	List	   *idsargs = NIL;
@@ -137,6 +150,9 @@ index_condition(SupportRequestIndexCondition *req)
 			return NIL;
 		idsargs = list_make1(copyObject(permission));
 	}
+	map = planning_map();
+	if (map != NULL && map->n > WIDE_ACTOR_SHARE * business_count())
+		return NIL;
 	idsfunc = visible_ids_function(call->funcid, list_length(idsargs));
 	if (!OidIsValid(idsfunc))
 		return NIL;

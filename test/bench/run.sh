@@ -370,10 +370,10 @@ log "OLTP point lookups and freshness (pgbench, $PGB_SECONDS s each)"
 # A B C C B A orders, so that drift on the machine cancels out.
 run_point bench_raw "$OWNER" oltp_raw_owner
 run_point bench_ours "$OWNER" oltp_ours_owner
-run_fresh "$OWNER" grant_rollback.pgbench fresh_base_owner
-run_fresh "$OWNER" grant.pgbench fresh_writes_owner
-run_fresh "$OWNER" grant.pgbench fresh_writes_owner
-run_fresh "$OWNER" grant_rollback.pgbench fresh_base_owner
+run_fresh "$OWNER" grant_rollback.pgbench fresh_base_owner_large
+run_fresh "$OWNER" grant.pgbench fresh_writes_owner_large
+run_fresh "$OWNER" grant.pgbench fresh_writes_owner_large
+run_fresh "$OWNER" grant_rollback.pgbench fresh_base_owner_large
 run_fresh "$MEMBER500" grant_rollback.pgbench fresh_base_member_500
 run_fresh "$MEMBER500" grant.pgbench fresh_writes_member_500
 run_point bench_ours "$OWNER" oltp_ours_owner
