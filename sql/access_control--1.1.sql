@@ -127,6 +127,17 @@ CREATE INDEX ON access_control.api_key (staff_id);
  */
 CREATE TABLE access_control.cache_sentinel ();
 CREATE TABLE access_control.cache_sentinel_grants ();
+/*
+ * Grants and team memberships name their member: a change invalidates the
+ * sentinel of the member's bucket (staff id modulo 16), which drops only
+ * the maps of the members in that bucket.
+ */
+DO $$
+BEGIN
+    FOR i IN 0..15 LOOP
+        EXECUTE format('CREATE TABLE access_control.%I ()', 'cache_sentinel_staff_' || i);
+    END LOOP;
+END $$;
 
 /* ------------------------------------------------------------------ */
 /* C helpers                                                            */
@@ -135,6 +146,10 @@ CREATE TABLE access_control.cache_sentinel_grants ();
 CREATE FUNCTION access_control.invalidate_cache() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'ac_invalidate_cache';
 COMMENT ON FUNCTION access_control.invalidate_cache() IS 'Trigger: tells every session that access data changed (at commit)';
+
+CREATE FUNCTION access_control.invalidate_staff_cache() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'ac_invalidate_staff_cache';
+COMMENT ON FUNCTION access_control.invalidate_staff_cache() IS 'Trigger: tells every session that the access of the members whose grants or team memberships changed is stale (at commit)';
 
 DO $$
 DECLARE t text;
@@ -145,11 +160,26 @@ BEGIN
         EXECUTE format('CREATE TRIGGER invalidate_cache BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
                         ON access_control.%I FOR EACH STATEMENT
                         EXECUTE FUNCTION access_control.invalidate_cache(%L)', t,
-                       CASE WHEN t IN ('staff_grant', 'team_grant', 'team_member', 'client_role')
-                            THEN 'grants' ELSE 'all' END);
+                       CASE WHEN t IN ('staff_grant', 'team_member') THEN 'staff'
+                            WHEN t IN ('team_grant', 'client_role') THEN 'grants'
+                            ELSE 'all' END);
         -- also under session_replication_role = replica (logical replication,
         -- a DBA's bulk load): a cache that missed a change would be stale
         EXECUTE format('ALTER TABLE access_control.%I ENABLE ALWAYS TRIGGER invalidate_cache', t);
+    END LOOP;
+    FOREACH t IN ARRAY ARRAY['staff_grant', 'team_member'] LOOP
+        EXECUTE format('CREATE TRIGGER invalidate_staff_cache_insert AFTER INSERT ON access_control.%I
+                        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+                        EXECUTE FUNCTION access_control.invalidate_staff_cache()', t);
+        EXECUTE format('CREATE TRIGGER invalidate_staff_cache_update AFTER UPDATE ON access_control.%I
+                        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
+                        EXECUTE FUNCTION access_control.invalidate_staff_cache()', t);
+        EXECUTE format('CREATE TRIGGER invalidate_staff_cache_delete AFTER DELETE ON access_control.%I
+                        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+                        EXECUTE FUNCTION access_control.invalidate_staff_cache()', t);
+        EXECUTE format('ALTER TABLE access_control.%I ENABLE ALWAYS TRIGGER invalidate_staff_cache_insert', t);
+        EXECUTE format('ALTER TABLE access_control.%I ENABLE ALWAYS TRIGGER invalidate_staff_cache_update', t);
+        EXECUTE format('ALTER TABLE access_control.%I ENABLE ALWAYS TRIGGER invalidate_staff_cache_delete', t);
     END LOOP;
 END $$;
 

@@ -159,5 +159,27 @@ SELECT cardinality(access_control.visible_business_ids()) AS owner_sees;
 SELECT staff_reads() - :before AS owner_computed;
 COMMIT;
 
+-- a grant or team membership names its member: it drops only the maps of
+-- the members in that member's bucket (staff id modulo 16), so another
+-- member's map in another bucket is reused
+SELECT access_control.add_staff(:f, 'other@cache.test') AS m2 \gset
+SELECT access_control.grant_client_access(:m2, ARRAY[(:'lbs'::bigint[])[3]], 'bookkeeper');
+SELECT :m % 16 <> :m2 % 16 AS other_bucket;
+BEGIN;
+SELECT access_control.set_actor(:m2);
+SELECT cardinality(access_control.visible_business_ids()) AS other_sees;
+COMMIT;
+SELECT access_control.grant_client_access(:m, ARRAY[(:'lbs'::bigint[])[4]], 'bookkeeper');
+BEGIN;
+SELECT access_control.set_actor(:m2);
+SELECT staff_reads() AS before \gset
+SELECT cardinality(access_control.visible_business_ids()) AS other_sees;
+SELECT staff_reads() - :before AS other_computed;
+SELECT access_control.set_actor(:m);
+SELECT staff_reads() AS before \gset
+SELECT cardinality(access_control.visible_business_ids()) AS member_sees;
+SELECT staff_reads() - :before AS member_computed;
+COMMIT;
+
 DROP FUNCTION staff_reads();
 DROP EXTENSION access_control;

@@ -35,6 +35,9 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "utils/tuplestore.h"
 #include "fmgr.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -52,7 +55,15 @@ typedef struct MapEntry
 	char		key[80];		/* hash key: "staff:N", "staff:N:key:K", "portal:N" */
 	AcAccessMap *map;
 	MemoryContext cxt;
+	int			bucket;			/* a staff member's STAFF_BUCKETS bucket, or -1 */
 } MapEntry;
+
+/*
+ * Grants and team memberships name their staff member: a change to them
+ * invalidates access_control.cache_sentinel_staff_<staff_id % STAFF_BUCKETS>,
+ * which drops only the maps of the members in that bucket.
+ */
+#define STAFF_BUCKETS 16
 
 static MemoryContext cache_cxt = NULL;
 static HTAB *maps = NULL;
@@ -61,6 +72,8 @@ static MemoryContext catalog_cxt = NULL;
 static List *retired = NIL;		/* contexts to free at transaction end */
 static Oid	sentinel_relid = InvalidOid;
 static Oid	grants_sentinel_relid = InvalidOid;
+static Oid	staff_sentinel_relid[STAFF_BUCKETS];	/* InvalidOid before 1.1 */
+static Oid	staff_sentinels_for = InvalidOid;	/* the sentinel_relid they were read for */
 static TransactionId inval_next_xid = InvalidTransactionId;	/* next xid when the last
 																 * invalidation arrived */
 static bool xact_wrote_access = false;	/* this transaction wrote an access table */
@@ -118,13 +131,49 @@ forget_grant_maps(void)
 		}
 }
 
+/* Drops the cached maps of the members in one staff bucket. */
+static void
+forget_bucket_maps(int bucket)
+{
+	HASH_SEQ_STATUS status;
+	MapEntry   *e;
+
+	if (maps == NULL)
+		return;
+	hash_seq_init(&status, maps);
+	while ((e = hash_seq_search(&status)) != NULL)
+		if (e->map->uses_grants && e->bucket == bucket)
+		{
+			retire(e->cxt);
+			hash_search(maps, e->key, HASH_REMOVE, NULL);
+		}
+}
+
+/* Returns the staff bucket whose sentinel relid is, or -1. */
+static int
+staff_bucket_of_sentinel(Oid relid)
+{
+	int			i;
+
+	if (!OidIsValid(staff_sentinels_for))
+		return -1;
+	for (i = 0; i < STAFF_BUCKETS; i++)
+		if (staff_sentinel_relid[i] == relid)
+			return i;
+	return -1;
+}
+
 static void
 relcache_callback(Datum arg, Oid relid)
 {
+	int			bucket;
+
 	if (relid == InvalidOid || (OidIsValid(sentinel_relid) && relid == sentinel_relid))
 		forget_all();
 	else if (OidIsValid(grants_sentinel_relid) && relid == grants_sentinel_relid)
 		forget_grant_maps();
+	else if ((bucket = staff_bucket_of_sentinel(relid)) >= 0)
+		forget_bucket_maps(bucket);
 	else
 		return;
 	/* every transaction that committed before has an xid below this */
@@ -188,7 +237,19 @@ AcSentinelRelid(bool missing_ok)
 				 errhint("Run CREATE EXTENSION access_control.")));
 	sentinel_relid = relid;
 	/* since 1.1; under 1.0 every change goes through cache_sentinel */
-	grants_sentinel_relid = OidIsValid(nsp) ? get_relname_relid("cache_sentinel_grants", nsp) : InvalidOid;
+	if (relid != staff_sentinels_for)
+	{
+		int			i;
+		char		name[NAMEDATALEN];
+
+		grants_sentinel_relid = OidIsValid(nsp) ? get_relname_relid("cache_sentinel_grants", nsp) : InvalidOid;
+		for (i = 0; i < STAFF_BUCKETS; i++)
+		{
+			snprintf(name, sizeof(name), "cache_sentinel_staff_%d", i);
+			staff_sentinel_relid[i] = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+		}
+		staff_sentinels_for = relid;
+	}
 	return relid;
 }
 
@@ -352,6 +413,7 @@ AcGetAccessMap(const AcActor *actor)
 		retire(e->cxt);
 	e->map = map;
 	e->cxt = cxt;
+	e->bucket = actor->kind == AC_ACTOR_STAFF ? (int) ((uint64) actor->id % STAFF_BUCKETS) : -1;
 	return map;
 }
 
@@ -382,11 +444,82 @@ ac_invalidate_cache(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("invalidate_cache() must be called as a trigger")));
 	relid = AcSentinelRelid(false);
-	/* grants, team memberships and client roles: only members' maps */
-	if (trigdata->tg_trigger->tgnargs == 1 && strcmp(trigdata->tg_trigger->tgargs[0], "grants") == 0 &&
-		OidIsValid(grants_sentinel_relid))
-		relid = grants_sentinel_relid;
-	CacheInvalidateRelcacheByRelid(relid);
+	if (trigdata->tg_trigger->tgnargs == 1 && OidIsValid(grants_sentinel_relid))
+	{
+		const char *scope = trigdata->tg_trigger->tgargs[0];
+
+		/*
+		 * grants and team memberships: invalidate_staff_cache() names the
+		 * members' buckets once the statement has run, except for TRUNCATE
+		 */
+		if (strcmp(scope, "staff") == 0 && !TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+			relid = InvalidOid;
+		/* team grants, client roles (and a TRUNCATE): every member's map */
+		else if (strcmp(scope, "grants") == 0 || strcmp(scope, "staff") == 0)
+			relid = grants_sentinel_relid;
+	}
+	if (OidIsValid(relid))
+		CacheInvalidateRelcacheByRelid(relid);
+	AcNoteAccessWrite();
+	return PointerGetDatum(NULL);
+}
+
+/* Adds to *buckets the staff bucket of every row of a transition table. */
+static void
+note_staff_buckets(Tuplestorestate *rows, Relation rel, uint32 *buckets)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			attnum = SPI_fnumber(desc, "staff_id");
+	TupleTableSlot *slot;
+	int			ptr;
+
+	if (rows == NULL)
+		return;
+	if (attnum <= 0)
+	{
+		*buckets = (UINT64CONST(1) << STAFF_BUCKETS) - 1;
+		return;
+	}
+	ptr = tuplestore_alloc_read_pointer(rows, 0);
+	tuplestore_select_read_pointer(rows, ptr);
+	tuplestore_rescan(rows);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, attnum, &isnull);
+
+		if (!isnull)
+			*buckets |= UINT32_C(1) << ((uint64) DatumGetInt64(d) % STAFF_BUCKETS);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/*
+ * Trigger on grants and team memberships, AFTER ... FOR EACH STATEMENT
+ * with transition tables: invalidates the staff bucket of every member
+ * whose rows the statement changed, so only their cached maps are dropped.
+ */
+PG_FUNCTION_INFO_V1(ac_invalidate_staff_cache);
+Datum
+ac_invalidate_staff_cache(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	uint32		buckets = 0;
+	int			i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("invalidate_staff_cache() must be an AFTER ... FOR EACH STATEMENT trigger")));
+	AcSentinelRelid(false);
+	note_staff_buckets(trigdata->tg_oldtable, trigdata->tg_relation, &buckets);
+	note_staff_buckets(trigdata->tg_newtable, trigdata->tg_relation, &buckets);
+	for (i = 0; i < STAFF_BUCKETS; i++)
+		if (buckets & (UINT32_C(1) << i))
+			CacheInvalidateRelcacheByRelid(OidIsValid(staff_sentinel_relid[i]) ?
+										   staff_sentinel_relid[i] : sentinel_relid);
 	AcNoteAccessWrite();
 	return PointerGetDatum(NULL);
 }
