@@ -111,11 +111,12 @@ forget_all(void)
 
 /*
  * Drops the cached maps that were read from grants, team memberships and
- * client roles: those of members. An owner's or admin's map, or a portal
+ * client roles, those of members: every one, or (bucket >= 0) those of the
+ * members in that staff bucket. An owner's or admin's map, or a portal
  * user's, does not depend on them.
  */
 static void
-forget_grant_maps(void)
+forget_member_maps(int bucket)
 {
 	HASH_SEQ_STATUS status;
 	MapEntry   *e;
@@ -124,25 +125,7 @@ forget_grant_maps(void)
 		return;
 	hash_seq_init(&status, maps);
 	while ((e = hash_seq_search(&status)) != NULL)
-		if (e->map->uses_grants)
-		{
-			retire(e->cxt);
-			hash_search(maps, e->key, HASH_REMOVE, NULL);
-		}
-}
-
-/* Drops the cached maps of the members in one staff bucket. */
-static void
-forget_bucket_maps(int bucket)
-{
-	HASH_SEQ_STATUS status;
-	MapEntry   *e;
-
-	if (maps == NULL)
-		return;
-	hash_seq_init(&status, maps);
-	while ((e = hash_seq_search(&status)) != NULL)
-		if (e->map->uses_grants && e->bucket == bucket)
+		if (e->map->uses_grants && (bucket < 0 || e->bucket == bucket))
 		{
 			retire(e->cxt);
 			hash_search(maps, e->key, HASH_REMOVE, NULL);
@@ -171,9 +154,9 @@ relcache_callback(Datum arg, Oid relid)
 	if (relid == InvalidOid || (OidIsValid(sentinel_relid) && relid == sentinel_relid))
 		forget_all();
 	else if (OidIsValid(grants_sentinel_relid) && relid == grants_sentinel_relid)
-		forget_grant_maps();
+		forget_member_maps(-1);
 	else if ((bucket = staff_bucket_of_sentinel(relid)) >= 0)
-		forget_bucket_maps(bucket);
+		forget_member_maps(bucket);
 	else
 		return;
 	/* every transaction that committed before has an xid below this */

@@ -350,12 +350,15 @@ run_point() {   # role staff label: records the TPS as metric "label"
 # audited) at 1 % of the reader's transactions, as measured without writers.
 # The baseline runs the same writer with its changes rolled back: the same
 # work on the machine, but nothing committed, so nothing is invalidated; the
-# difference is what staying fresh costs the readers.
+# difference is what staying fresh costs the readers. The writer runs with
+# synchronous_commit = off in both: its waits for the disk, which no reader
+# shares, otherwise swing the readers' figure by 20 % from run to run.
 run_fresh() {   # staff script label
     local base rate f=$RUN/pgbench_writer_$((++PGB_RUNS)).log
     base=$(awk -F'\t' '$1 == "oltp_ours_owner" { print $2; exit }' "$RUN/metrics.tsv")
     rate=$(awk -v t="$base" 'BEGIN { printf "%.1f", t / 99 / 2 }')   # two changes per script
-    "${PGBENCH[@]}" -n -M prepared -c 1 -j 1 -R "$rate" -T "$PGB_SECONDS" -U postgres \
+    PGOPTIONS='-c synchronous_commit=off' \
+        "${PGBENCH[@]}" -n -M prepared -c 1 -j 1 -R "$rate" -T "$PGB_SECONDS" -U postgres \
         -f "$BENCH/$2" >"$f" 2>&1 &
     BG_PIDS+=($!)
     run_point bench_ours "$1" "$3"
