@@ -56,8 +56,8 @@ BEGIN
 END $$;
 
 /* The planner's estimates: the row helpers' real cost, and their row counts. */
-ALTER FUNCTION access_control.can_see_business(bigint) COST 15;
-ALTER FUNCTION access_control.has_permission(bigint, text) COST 15;
+ALTER FUNCTION access_control.can_see_business(bigint) COST 3;
+ALTER FUNCTION access_control.has_permission(bigint, text) COST 3;
 COMMENT ON FUNCTION access_control.row_helper_support(internal) IS 'Planner support: lets can_see_business and has_permission use an index on the business column, and estimates the rows they keep for the current actor';
 
 /* A grant locks the partner links it relies on, so a disconnect cannot slip in. */

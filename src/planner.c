@@ -21,7 +21,7 @@
  * answers, perhaps more slowly. When the map cannot be read safely the
  * planner's default estimate stands.
  *
- * Cost: the functions' COST (a call costs about fifteen int8 comparisons),
+ * Cost: the functions' COST (a call costs about a cast and an int8 comparison),
  * plus the permission lookup when the permission varies from row to row.
  *-------------------------------------------------------------------------
  */
