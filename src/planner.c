@@ -10,8 +10,8 @@
  * which the executor evaluates once per scan. It is exact, not lossy: it
  * holds for a row exactly when the helper would return true (both read the
  * actor's map of the same statement, under the same snapshot), so an index
- * scan needs no per-row call of the helper; a bitmap heap scan still
- * rechecks the helper on lossy pages.
+ * scan needs no per-row call of the helper (a bitmap heap scan keeps the
+ * helper as its filter, as PostgreSQL does for a condition it derived).
  *
  * Selectivity: the fraction of rows whose business the current actor can
  * see (with p), estimated from the actor's access map and the business
