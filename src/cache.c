@@ -35,6 +35,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "utils/tuplestore.h"
@@ -463,7 +464,7 @@ note_staff_buckets(Tuplestorestate *rows, Relation rel, uint32 *buckets)
 		*buckets = (UINT64CONST(1) << STAFF_BUCKETS) - 1;
 		return;
 	}
-	ptr = tuplestore_alloc_read_pointer(rows, 0);
+	ptr = tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND);
 	tuplestore_select_read_pointer(rows, ptr);
 	tuplestore_rescan(rows);
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
@@ -476,6 +477,7 @@ note_staff_buckets(Tuplestorestate *rows, Relation rel, uint32 *buckets)
 			*buckets |= UINT32_C(1) << ((uint64) DatumGetInt64(d) % STAFF_BUCKETS);
 	}
 	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_select_read_pointer(rows, 0);
 }
 
 /*
