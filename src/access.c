@@ -443,25 +443,6 @@ typedef struct CallCache
 /* ... when it takes at most this many bits per business of the map. */
 #define DENSE_MAX_BITS_PER_BUSINESS 64
 
-static void
-actor_key(const AcActor *actor, char *key, size_t len)
-{
-	switch (actor->kind)
-	{
-		case AC_ACTOR_STAFF:
-			if (actor->key_id)
-				snprintf(key, len, "staff:" INT64_FORMAT ":key:" INT64_FORMAT, actor->id, actor->key_id);
-			else
-				snprintf(key, len, "staff:" INT64_FORMAT, actor->id);
-			break;
-		case AC_ACTOR_PORTAL:
-			snprintf(key, len, "portal:" INT64_FORMAT, actor->id);
-			break;
-		default:
-			key[0] = '\0';
-	}
-}
-
 /* Fills *mark with the statement being run now. */
 static void
 statement_mark(StatementMark *mark)
@@ -480,6 +461,14 @@ statement_mark(StatementMark *mark)
 	}
 }
 
+/* True when the call site last served this statement; *mark gets it. */
+static bool
+same_statement(const CallCache *cc, StatementMark *mark)
+{
+	statement_mark(mark);
+	return memcmp(mark, &cc->mark, sizeof(StatementMark)) == 0;
+}
+
 /*
  * Returns the access map of actor for this call site, computing it (or
  * taking it from the backend cache) once per statement.
@@ -496,8 +485,7 @@ call_map(FunctionCallInfo fcinfo, const AcActor *actor)
 		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
 		fcinfo->flinfo->fn_extra = cc;
 	}
-	statement_mark(&mark);
-	if (cc->map == NULL || memcmp(&mark, &cc->mark, sizeof(StatementMark)) != 0)
+	if (cc->map == NULL || !same_statement(cc, &mark))
 	{
 		/*
 		 * A new statement: it sees what another session committed, or this
@@ -509,7 +497,7 @@ call_map(FunctionCallInfo fcinfo, const AcActor *actor)
 		cc->map = NULL;
 		cc->bit = -1;
 	}
-	actor_key(actor, key, sizeof(key));
+	AcActorKey(actor, key, sizeof(key));
 	if (cc->map == NULL || strcmp(cc->key, key) != 0)
 	{
 		cc->map = AcGetAccessMap(actor);
@@ -531,15 +519,11 @@ current_map(FunctionCallInfo fcinfo)
 	CallCache  *cc = (CallCache *) fcinfo->flinfo->fn_extra;
 	AcActor		actor;
 	const AcAccessMap *map;
+	StatementMark mark;
 
-	if (cc != NULL && cc->map != NULL && cc->actor_generation == ac_actor_generation)
-	{
-		StatementMark mark;
-
-		statement_mark(&mark);
-		if (memcmp(&mark, &cc->mark, sizeof(StatementMark)) == 0)
-			return cc->map;
-	}
+	if (cc != NULL && cc->map != NULL && cc->actor_generation == ac_actor_generation &&
+		same_statement(cc, &mark))
+		return cc->map;
 	AcGetActor(&actor);
 	map = call_map(fcinfo, &actor);
 	((CallCache *) fcinfo->flinfo->fn_extra)->actor_generation = ac_actor_generation;

@@ -29,6 +29,7 @@ extern char *ac_actor_setting;
 extern uint64 ac_actor_generation;
 extern bool AcParseActor(const char *value, AcActor *actor);
 extern void AcGetActor(AcActor *actor);
+extern void AcActorKey(const AcActor *actor, char *key, size_t len);
 extern void AcSetActorSetting(const char *value);
 extern bool AcPrincipalExists(AcActorKind kind, int64 id);
 

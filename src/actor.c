@@ -170,3 +170,23 @@ ac_current_actor(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_TEXT_P(cstring_to_text(value));
 }
+
+/* Writes the cache key of actor: staff:N, staff:N:key:K, portal:N, or "". */
+void
+AcActorKey(const AcActor *actor, char *key, size_t len)
+{
+	switch (actor->kind)
+	{
+		case AC_ACTOR_STAFF:
+			if (actor->key_id)
+				snprintf(key, len, "staff:" INT64_FORMAT ":key:" INT64_FORMAT, actor->id, actor->key_id);
+			else
+				snprintf(key, len, "staff:" INT64_FORMAT, actor->id);
+			break;
+		case AC_ACTOR_PORTAL:
+			snprintf(key, len, "portal:" INT64_FORMAT, actor->id);
+			break;
+		default:
+			key[0] = '\0';
+	}
+}

@@ -3,15 +3,17 @@
  *		The backend cache of access maps and of the permission catalog, and
  *		the trigger that invalidates it in every session.
  *
- * Every write to an access table fires ac_invalidate_cache() before the
- * statement changes anything; it queues a relcache invalidation of
- * access_control.cache_sentinel, which drops every map, or, for the tables
- * of grants, team memberships and client roles, of
- * access_control.cache_sentinel_grants, which drops only the maps read from
- * them (members'; an owner's, an admin's or a portal user's map does not
- * depend on them). PostgreSQL delivers it to this backend at
- * the next command and to every other backend at commit, before COMMIT
- * returns; the read helpers accept pending invalidations on the first call
+ * Every write to an access table queues a relcache invalidation of an
+ * empty sentinel table, chosen to drop only the maps the change can
+ * affect: ac_invalidate_cache(), before each statement, invalidates
+ * access_control.cache_sentinel (every map) or, for team grants and client
+ * roles, cache_sentinel_grants (members' maps; an owner's, an admin's or a
+ * portal user's map does not depend on them); for direct grants and team
+ * memberships, ac_invalidate_staff_cache(), after the statement, reads its
+ * transition tables and invalidates cache_sentinel_staff_<bucket> for each
+ * member named (the maps of the members in that bucket). PostgreSQL
+ * delivers it to this backend at the next command and to every other
+ * backend at commit, before COMMIT returns; the read helpers accept pending invalidations on the first call
  * of each statement. So a change is honoured by the next statement
  * everywhere. The writing transaction itself neither reads nor fills the
  * cache from its first such write on: its own triggers read the access
@@ -38,7 +40,6 @@
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
-#include "utils/tuplestore.h"
 #include "fmgr.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -46,6 +47,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/tuplestore.h"
 
 #include "access_control.h"
 
@@ -59,12 +61,9 @@ typedef struct MapEntry
 	int			bucket;			/* a staff member's STAFF_BUCKETS bucket, or -1 */
 } MapEntry;
 
-/*
- * Grants and team memberships name their staff member: a change to them
- * invalidates access_control.cache_sentinel_staff_<staff_id % STAFF_BUCKETS>,
- * which drops only the maps of the members in that bucket.
- */
+/* The buckets of ac_invalidate_staff_cache(): staff id modulo 16. */
 #define STAFF_BUCKETS 16
+#define staff_bucket(staff_id) ((int) ((uint64) (staff_id) % STAFF_BUCKETS))
 
 static MemoryContext cache_cxt = NULL;
 static HTAB *maps = NULL;
@@ -88,36 +87,18 @@ retire(MemoryContext cxt)
 	MemoryContextSwitchTo(old);
 }
 
-/* Drops every cached map and the catalog (they stay readable until transaction end). */
-static void
-forget_all(void)
-{
-	HASH_SEQ_STATUS status;
-	MapEntry   *e;
-
-	if (maps != NULL)
-	{
-		hash_seq_init(&status, maps);
-		while ((e = hash_seq_search(&status)) != NULL)
-		{
-			retire(e->cxt);
-			hash_search(maps, e->key, HASH_REMOVE, NULL);
-		}
-	}
-	if (catalog_cxt != NULL)
-		retire(catalog_cxt);
-	catalog = NULL;
-	catalog_cxt = NULL;
-}
+#define EVERY_MAP		(-2)
+#define MEMBER_MAPS		(-1)
 
 /*
- * Drops the cached maps that were read from grants, team memberships and
- * client roles, those of members: every one, or (bucket >= 0) those of the
- * members in that staff bucket. An owner's or admin's map, or a portal
- * user's, does not depend on them.
+ * Drops cached maps (they stay readable until transaction end): every one
+ * (EVERY_MAP); those read from grants, team memberships and client roles,
+ * that is members' (MEMBER_MAPS); or those of the members in one staff
+ * bucket. An owner's or admin's map, or a portal user's, does not depend
+ * on grants.
  */
 static void
-forget_member_maps(int bucket)
+forget_maps(int which)
 {
 	HASH_SEQ_STATUS status;
 	MapEntry   *e;
@@ -126,11 +107,23 @@ forget_member_maps(int bucket)
 		return;
 	hash_seq_init(&status, maps);
 	while ((e = hash_seq_search(&status)) != NULL)
-		if (e->map->uses_grants && (bucket < 0 || e->bucket == bucket))
+		if (which == EVERY_MAP ||
+			(e->map->uses_grants && (which == MEMBER_MAPS || e->bucket == which)))
 		{
 			retire(e->cxt);
 			hash_search(maps, e->key, HASH_REMOVE, NULL);
 		}
+}
+
+/* Drops every cached map and the catalog. */
+static void
+forget_all(void)
+{
+	forget_maps(EVERY_MAP);
+	if (catalog_cxt != NULL)
+		retire(catalog_cxt);
+	catalog = NULL;
+	catalog_cxt = NULL;
 }
 
 /* Returns the staff bucket whose sentinel relid is, or -1. */
@@ -155,9 +148,9 @@ relcache_callback(Datum arg, Oid relid)
 	if (relid == InvalidOid || (OidIsValid(sentinel_relid) && relid == sentinel_relid))
 		forget_all();
 	else if (OidIsValid(grants_sentinel_relid) && relid == grants_sentinel_relid)
-		forget_member_maps(-1);
+		forget_maps(MEMBER_MAPS);
 	else if ((bucket = staff_bucket_of_sentinel(relid)) >= 0)
-		forget_member_maps(bucket);
+		forget_maps(bucket);
 	else
 		return;
 	/* every transaction that committed before has an xid below this */
@@ -361,12 +354,7 @@ AcGetAccessMap(const AcActor *actor)
 
 	if (actor->kind == AC_ACTOR_NONE)
 		return &empty_map;
-	if (actor->kind == AC_ACTOR_PORTAL)
-		snprintf(key, sizeof(key), "portal:" INT64_FORMAT, actor->id);
-	else if (actor->key_id != 0)
-		snprintf(key, sizeof(key), "staff:" INT64_FORMAT ":key:" INT64_FORMAT, actor->id, actor->key_id);
-	else
-		snprintf(key, sizeof(key), "staff:" INT64_FORMAT, actor->id);
+	AcActorKey(actor, key, sizeof(key));
 
 	AcSentinelRelid(false);
 	e = xact_wrote_access ? NULL : hash_search(maps, key, HASH_FIND, NULL);
@@ -397,7 +385,7 @@ AcGetAccessMap(const AcActor *actor)
 		retire(e->cxt);
 	e->map = map;
 	e->cxt = cxt;
-	e->bucket = actor->kind == AC_ACTOR_STAFF ? (int) ((uint64) actor->id % STAFF_BUCKETS) : -1;
+	e->bucket = actor->kind == AC_ACTOR_STAFF ? staff_bucket(actor->id) : -1;
 	return map;
 }
 
@@ -461,7 +449,7 @@ note_staff_buckets(Tuplestorestate *rows, Relation rel, uint32 *buckets)
 		return;
 	if (attnum <= 0)
 	{
-		*buckets = (UINT64CONST(1) << STAFF_BUCKETS) - 1;
+		*buckets = (UINT32_C(1) << STAFF_BUCKETS) - 1;
 		return;
 	}
 	ptr = tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND);
@@ -474,7 +462,7 @@ note_staff_buckets(Tuplestorestate *rows, Relation rel, uint32 *buckets)
 		Datum		d = slot_getattr(slot, attnum, &isnull);
 
 		if (!isnull)
-			*buckets |= UINT32_C(1) << ((uint64) DatumGetInt64(d) % STAFF_BUCKETS);
+			*buckets |= UINT32_C(1) << staff_bucket(DatumGetInt64(d));
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	tuplestore_select_read_pointer(rows, 0);
