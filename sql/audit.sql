@@ -107,7 +107,7 @@ UPDATE access_control.firm_client SET ceiling = ceiling;
 SELECT count(*) AS rows_for_updates_that_changed_nothing FROM access_control.audit_log WHERE id > :mark;
 
 -- A new permission: the built-in roles take it in once (no second, empty
--- row.changed), and link ceilings widen with it: the firm's own clients
+-- role.changed), and link ceilings widen with it: the firm's own clients
 -- as client.changed, the read-only partner link as partner.changed.
 SELECT access_control.invite_partner_firm(:apple, :partner);
 SELECT access_control.accept_partner_invitation(:partner, :apple);
