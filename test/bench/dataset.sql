@@ -238,7 +238,7 @@ CREATE INDEX ledger_created_at_idx ON public.ledger (created_at);
 
 RESET session_replication_role;
 
-/* ---- checks: the design's rules hold for the generated data ----------- */
+/* ---- checks: the access rules hold for the generated data ------------ */
 CREATE FUNCTION pg_temp.must(ok boolean, what text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF ok IS NOT TRUE THEN
