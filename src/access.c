@@ -12,7 +12,6 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "utils/memutils.h"
 
 #include "access.h"
 #include "owner_spi.h"

@@ -14,7 +14,6 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
 #include "miscadmin.h"
 #include "utils/fmgroids.h"
