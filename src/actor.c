@@ -20,7 +20,7 @@
 #include "utils/guc.h"
 
 #include "actor.h"
-#include "owner_spi.h"
+#include "owner.h"
 
 static char *actor_setting = NULL;
 

@@ -26,7 +26,7 @@
 #include "actor.h"
 #include "audit.h"
 #include "cache.h"
-#include "owner_spi.h"
+#include "owner.h"
 
 /* Set only while purge_audit_log deletes: lets the guard allow DELETE. */
 static bool purging = false;

@@ -30,7 +30,7 @@
 
 #include "audit.h"
 #include "crypto.h"
-#include "owner_spi.h"
+#include "owner.h"
 
 /* Distinguishes the chain locks from pg_advisory_lock's (which use 1 and 2). */
 #define AUDIT_LOCK_FIELD4 0xAC01

@@ -7,9 +7,9 @@
 #ifndef AC_CACHE_H
 #define AC_CACHE_H
 
-#include "access.h"
 #include "actor.h"
 #include "permission_catalog.h"
+#include "rule.h"
 
 extern void AcCacheInit(void);
 extern Oid	AcSentinelRelid(bool missing_ok);

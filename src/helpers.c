@@ -20,10 +20,10 @@
 #include "utils/inval.h"
 #include "utils/snapmgr.h"
 
-#include "access.h"
 #include "actor.h"
 #include "cache.h"
 #include "permission_catalog.h"
+#include "rule.h"
 
 /*
  * Which statement a call site last served: its transaction, and the

@@ -19,7 +19,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-#include "owner_spi.h"
+#include "owner.h"
 #include "tokens.h"
 
 /* Invitation tokens read ac_inv_<id>_<secret>; never valid as API keys. */

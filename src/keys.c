@@ -22,7 +22,7 @@
 
 #include "actor.h"
 #include "crypto.h"
-#include "owner_spi.h"
+#include "owner.h"
 #include "tokens.h"
 
 /* API keys read ac_<id>_<secret>; the domain string keeps them apart. */

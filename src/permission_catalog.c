@@ -12,7 +12,7 @@
 
 #include "lib/stringinfo.h"
 
-#include "owner_spi.h"
+#include "owner.h"
 #include "permission_catalog.h"
 
 /*

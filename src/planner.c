@@ -48,10 +48,10 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "access.h"
 #include "actor.h"
 #include "cache.h"
 #include "permission_catalog.h"
+#include "rule.h"
 
 /*
  * Extra cost of one call, in cpu_operator_cost units, when the permission

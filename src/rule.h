@@ -1,11 +1,11 @@
 /*-------------------------------------------------------------------------
- * src/access.h
- *		The rule of effective access (access.c) and the access map it
+ * src/rule.h
+ *		The rule of effective access (rule.c) and the access map it
  *		computes: every business a principal sees, with its permissions.
  *-------------------------------------------------------------------------
  */
-#ifndef AC_ACCESS_H
-#define AC_ACCESS_H
+#ifndef AC_RULE_H
+#define AC_RULE_H
 
 #include "utils/timestamp.h"
 
@@ -30,4 +30,4 @@ extern AcAccessMap *AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcC
 extern AcAccessMap *AcComputePortalAccess(int64 portal_user_id, const AcCatalog *catalog, MemoryContext cxt);
 extern const AcGrantedBusiness *AcFindBusiness(const AcAccessMap *map, int64 business_id);
 
-#endif							/* AC_ACCESS_H */
+#endif							/* AC_RULE_H */

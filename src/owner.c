@@ -1,5 +1,5 @@
 /*-------------------------------------------------------------------------
- * src/owner_spi.c
+ * src/owner.c
  *		Running SPI queries as the extension's owner.
  *
  * PUBLIC cannot read the extension's tables; the C functions that read or
@@ -19,7 +19,7 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 
-#include "owner_spi.h"
+#include "owner.h"
 
 /*
  * Returns the role that owns the extension (and its tables). Raises 55000

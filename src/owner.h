@@ -1,11 +1,11 @@
 /*-------------------------------------------------------------------------
- * src/owner_spi.h
+ * src/owner.h
  *		Running SPI queries as the extension's owner, for the C functions
  *		that read or write the extension's tables on behalf of PUBLIC.
  *-------------------------------------------------------------------------
  */
-#ifndef AC_OWNER_SPI_H
-#define AC_OWNER_SPI_H
+#ifndef AC_OWNER_H
+#define AC_OWNER_H
 
 #include "executor/spi.h"
 
@@ -25,4 +25,4 @@ extern void AcRunQuery(const char *sql, int nargs, Oid *types, Datum *values,
 extern int64 AcResultInt64(uint64 row, int col, bool *isnull);
 extern SPIPlanPtr AcKeepPlan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types);
 
-#endif							/* AC_OWNER_SPI_H */
+#endif							/* AC_OWNER_H */

@@ -1,5 +1,5 @@
 /*-------------------------------------------------------------------------
- * src/access.c
+ * src/rule.c
  *		The rule of effective access: everything a staff member or portal
  *		user can see, with the effective permissions on each business.
  *
@@ -13,8 +13,8 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 
-#include "access.h"
-#include "owner_spi.h"
+#include "owner.h"
+#include "rule.h"
 
 /* Orders granted businesses by business id, for qsort. */
 static int
