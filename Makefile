@@ -18,7 +18,15 @@ SHLIB_LINK += -lsodium
 # -Wno-unused-parameter: PostgreSQL's own headers (ilist.h, bufpage.h) trip it.
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter $(EXTRA_CFLAGS)
 
-DATA = $(wildcard sql/access_control--*.sql)
+# The current version's install script is built from one piece per concern
+# in sql/install/, concatenated in this load order (a piece may use only
+# what the pieces before it create). The older full scripts and the upgrade
+# scripts are installed as they are.
+EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $(EXTENSION).control)
+INSTALL_PIECES = schema cache checks actor access firms permissions grants teams \
+	protect_table portal keys invitations partners seeing_access audit restore tables
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # Every sql/*.sql except the extension scripts is a pg_regress test; the
 # tests run CREATE EXTENSION themselves.
@@ -46,6 +54,10 @@ EXTRA_CLEAN = test/isolation/output_iso tmp_check tmp_check_*
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+
+$(DATA_built): $(patsubst %,sql/install/%.sql,$(INSTALL_PIECES)) $(EXTENSION).control
+	@echo '/* $(EXTENSION)--$(EXTVERSION).sql: built by the Makefile from sql/install/; edit those. */' >$@
+	cat $(patsubst %,sql/install/%.sql,$(INSTALL_PIECES)) >>$@
 
 PG_BINDIR := $(shell $(PG_CONFIG) --bindir)
 PG_MAJOR := $(shell $(PG_CONFIG) --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
