@@ -4,7 +4,7 @@
  */
 /*
  * Append-only log of every change to the state tables, written by the C
- * trigger access_control.audit(). Each row's hash chains it to the previous
+ * trigger access_control_internal.audit(). Each row's hash chains it to the previous
  * row of the same firm (rows without a firm form one more chain).
  */
 CREATE TABLE access_control.audit_log (
@@ -31,31 +31,31 @@ CREATE INDEX audit_log_actor_time_idx ON access_control.audit_log (actor, occurr
 CREATE INDEX audit_log_action_time_idx ON access_control.audit_log (action, occurred_at);
 CREATE INDEX audit_log_time_idx ON access_control.audit_log (occurred_at);
 
-CREATE FUNCTION access_control.audit() RETURNS trigger
+CREATE FUNCTION access_control_internal.audit() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'ac_audit';
-COMMENT ON FUNCTION access_control.audit() IS 'Trigger: writes one audit_log row per changed row of a state table';
+COMMENT ON FUNCTION access_control_internal.audit() IS 'Trigger: writes one audit_log row per changed row of a state table';
 
-CREATE FUNCTION access_control.audit_log_guard() RETURNS trigger
+CREATE FUNCTION access_control_internal.audit_log_guard() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'ac_audit_log_guard';
-COMMENT ON FUNCTION access_control.audit_log_guard() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE of audit_log';
+COMMENT ON FUNCTION access_control_internal.audit_log_guard() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE of audit_log';
 
 /* ENABLE ALWAYS: session_replication_role = replica does not switch it off. */
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON access_control.audit_log
-    FOR EACH ROW EXECUTE FUNCTION access_control.audit_log_guard();
+    FOR EACH ROW EXECUTE FUNCTION access_control_internal.audit_log_guard();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON access_control.audit_log
-    FOR EACH STATEMENT EXECUTE FUNCTION access_control.audit_log_guard();
+    FOR EACH STATEMENT EXECUTE FUNCTION access_control_internal.audit_log_guard();
 ALTER TABLE access_control.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only;
 ALTER TABLE access_control.audit_log ENABLE ALWAYS TRIGGER audit_log_no_truncate;
 
-CREATE FUNCTION access_control._audit_table(tbl regclass) RETURNS void
+CREATE FUNCTION access_control_internal.audit_table(tbl regclass) RETURNS void
     LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     EXECUTE format('DROP TRIGGER IF EXISTS audit ON %s', tbl);
     EXECUTE format('CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON %s
-                    FOR EACH ROW EXECUTE FUNCTION access_control.audit()', tbl);
+                    FOR EACH ROW EXECUTE FUNCTION access_control_internal.audit()', tbl);
 END $$;
-COMMENT ON FUNCTION access_control._audit_table(regclass) IS 'Internal: attaches the audit trigger to a state table';
+COMMENT ON FUNCTION access_control_internal.audit_table(regclass) IS 'Internal: attaches the audit trigger to a state table';
 
 CREATE FUNCTION access_control.purge_audit_log(before timestamptz) RETURNS bigint
     LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'ac_purge_audit_log';
@@ -69,9 +69,9 @@ COMMENT ON FUNCTION access_control.verify_audit_chain(bigint) IS 'Recomputes the
 REVOKE ALL ON TABLE access_control.audit_log FROM PUBLIC;
 REVOKE ALL ON SEQUENCE access_control.audit_log_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
-    access_control.audit,
-    access_control.audit_log_guard,
-    access_control._audit_table,
+    access_control_internal.audit,
+    access_control_internal.audit_log_guard,
+    access_control_internal.audit_table,
     access_control.purge_audit_log,
     access_control.verify_audit_chain
 FROM PUBLIC;

@@ -3,7 +3,7 @@
  * among choices, a value that must not be NULL, an email address, an
  * expiry time.
  */
-CREATE FUNCTION access_control._check_choice(value text, choices text[], what text) RETURNS text
+CREATE FUNCTION access_control_internal.check_choice(value text, choices text[], what text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -14,9 +14,9 @@ BEGIN
     END IF;
     RETURN value;
 END $$;
-COMMENT ON FUNCTION access_control._check_choice(text, text[], text) IS 'Internal: returns value, or raises 22023 listing the valid choices';
+COMMENT ON FUNCTION access_control_internal.check_choice(text, text[], text) IS 'Internal: returns value, or raises 22023 listing the valid choices';
 
-CREATE FUNCTION access_control._not_null(value anyelement, what text) RETURNS anyelement
+CREATE FUNCTION access_control_internal.not_null(value anyelement, what text) RETURNS anyelement
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -26,8 +26,8 @@ BEGIN
     END IF;
     RETURN value;
 END $$;
-COMMENT ON FUNCTION access_control._not_null(anyelement, text) IS 'Internal: returns value, or raises 22004 when it is NULL';
-CREATE FUNCTION access_control._normalize_email(email text) RETURNS text
+COMMENT ON FUNCTION access_control_internal.not_null(anyelement, text) IS 'Internal: returns value, or raises 22004 when it is NULL';
+CREATE FUNCTION access_control_internal.normalize_email(email text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -39,8 +39,8 @@ BEGIN
     END IF;
     RETURN e;
 END $$;
-COMMENT ON FUNCTION access_control._normalize_email(text) IS 'Internal: the trimmed, lower-case address, or 22023 when it is not one';
-CREATE FUNCTION access_control._check_expiry(expires_at timestamptz) RETURNS void
+COMMENT ON FUNCTION access_control_internal.normalize_email(text) IS 'Internal: the trimmed, lower-case address, or 22023 when it is not one';
+CREATE FUNCTION access_control_internal.check_expiry(expires_at timestamptz) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -49,10 +49,10 @@ BEGIN
             USING ERRCODE = '22023', HINT = 'Pass a later time, or NULL for a grant that does not expire.';
     END IF;
 END $$;
-COMMENT ON FUNCTION access_control._check_expiry(timestamptz) IS 'Internal: raises 22023 when expires_at is not in the future';
+COMMENT ON FUNCTION access_control_internal.check_expiry(timestamptz) IS 'Internal: raises 22023 when expires_at is not in the future';
 REVOKE ALL ON FUNCTION
-    access_control._check_choice,
-    access_control._not_null,
-    access_control._normalize_email,
-    access_control._check_expiry
+    access_control_internal.check_choice,
+    access_control_internal.not_null,
+    access_control_internal.normalize_email,
+    access_control_internal.check_expiry
 FROM PUBLIC;

@@ -46,7 +46,7 @@ CREATE INDEX ON access_control.firm_client (business_id);
  * by "system". target_role is the role of the staff member being changed
  * (or being given); only owners may touch owners.
  */
-CREATE FUNCTION access_control._authorize(firm_id bigint, target_role text DEFAULT NULL) RETURNS void
+CREATE FUNCTION access_control_internal.authorize(firm_id bigint, target_role text DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -75,15 +75,15 @@ BEGIN
             USING ERRCODE = '42501', DETAIL = 'Only owners make or unmake owners.';
     END IF;
 END $$;
-COMMENT ON FUNCTION access_control._authorize(bigint, text) IS 'Internal: raises 42501 unless the current actor may manage the firm (and the target role)';
+COMMENT ON FUNCTION access_control_internal.authorize(bigint, text) IS 'Internal: raises 42501 unless the current actor may manage the firm (and the target role)';
 
-CREATE FUNCTION access_control._staff(staff_id bigint, lock boolean DEFAULT false) RETURNS access_control.staff
+CREATE FUNCTION access_control_internal.staff(staff_id bigint, lock boolean DEFAULT false) RETURNS access_control.staff
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s access_control.staff;
 BEGIN
-    PERFORM access_control._not_null(staff_id, 'staff_id');
+    PERFORM access_control_internal.not_null(staff_id, 'staff_id');
     IF lock THEN
         SELECT * INTO s FROM access_control.staff WHERE id = staff_id FOR NO KEY UPDATE;
     ELSE
@@ -95,26 +95,26 @@ BEGIN
     END IF;
     RETURN s;
 END $$;
-COMMENT ON FUNCTION access_control._staff(bigint, boolean) IS 'Internal: the staff row, or 22023 when there is none';
+COMMENT ON FUNCTION access_control_internal.staff(bigint, boolean) IS 'Internal: the staff row, or 22023 when there is none';
 
-CREATE FUNCTION access_control._firm_exists(firm_id bigint) RETURNS bigint
+CREATE FUNCTION access_control_internal.firm_exists(firm_id bigint) RETURNS bigint
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM access_control._not_null(firm_id, 'firm_id');
+    PERFORM access_control_internal.not_null(firm_id, 'firm_id');
     IF NOT EXISTS (SELECT 1 FROM access_control.firm f WHERE f.id = firm_id) THEN
         RAISE EXCEPTION 'firm % does not exist', firm_id
             USING ERRCODE = '22023', HINT = 'Firm ids are listed in access_control.firm.';
     END IF;
     RETURN firm_id;
 END $$;
-COMMENT ON FUNCTION access_control._firm_exists(bigint) IS 'Internal: firm_id, or 22023 when there is no such firm';
+COMMENT ON FUNCTION access_control_internal.firm_exists(bigint) IS 'Internal: firm_id, or 22023 when there is no such firm';
 
-CREATE FUNCTION access_control._active_staff(staff_id bigint) RETURNS access_control.staff
+CREATE FUNCTION access_control_internal.active_staff(staff_id bigint) RETURNS access_control.staff
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control._staff(staff_id, true);
+    s access_control.staff := access_control_internal.staff(staff_id, true);
 BEGIN
     IF s.status <> 'active' THEN
         RAISE EXCEPTION 'staff member % has been removed', staff_id
@@ -122,20 +122,20 @@ BEGIN
     END IF;
     RETURN s;
 END $$;
-COMMENT ON FUNCTION access_control._active_staff(bigint) IS 'Internal: the locked row of an active staff member, or an ERROR';
+COMMENT ON FUNCTION access_control_internal.active_staff(bigint) IS 'Internal: the locked row of an active staff member, or an ERROR';
 
-CREATE FUNCTION access_control._business_exists(business_id bigint) RETURNS bigint
+CREATE FUNCTION access_control_internal.business_exists(business_id bigint) RETURNS bigint
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM access_control._not_null(business_id, 'business_id');
+    PERFORM access_control_internal.not_null(business_id, 'business_id');
     IF NOT EXISTS (SELECT 1 FROM access_control.business b WHERE b.id = business_id) THEN
         RAISE EXCEPTION 'business % does not exist', business_id
             USING ERRCODE = '22023', HINT = 'Business ids are listed in access_control.business.';
     END IF;
     RETURN business_id;
 END $$;
-COMMENT ON FUNCTION access_control._business_exists(bigint) IS 'Internal: business_id, or 22023 when there is no such business';
+COMMENT ON FUNCTION access_control_internal.business_exists(bigint) IS 'Internal: business_id, or 22023 when there is no such business';
 
 CREATE FUNCTION access_control.create_firm(name text, owner_email text,
     owner_first_name text DEFAULT NULL, owner_last_name text DEFAULT NULL) RETURNS bigint
@@ -153,7 +153,7 @@ BEGIN
     END IF;
     INSERT INTO access_control.firm (name) VALUES (pg_catalog.btrim(name)) RETURNING id INTO fid;
     INSERT INTO access_control.staff (firm_id, email, first_name, last_name, role)
-    VALUES (fid, access_control._normalize_email(owner_email), owner_first_name, owner_last_name, 'owner');
+    VALUES (fid, access_control_internal.normalize_email(owner_email), owner_first_name, owner_last_name, 'owner');
     RETURN fid;
 END $$;
 COMMENT ON FUNCTION access_control.create_firm(text, text, text, text) IS 'Creates a firm and its first owner; returns the firm id';
@@ -163,12 +163,12 @@ CREATE FUNCTION access_control.add_staff(firm_id bigint, email text, role text D
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    e text := access_control._normalize_email(email);
+    e text := access_control_internal.normalize_email(email);
     sid bigint;
 BEGIN
-    PERFORM access_control._firm_exists(firm_id);
-    PERFORM access_control._check_choice(role, '{owner,admin,member}', 'staff role');
-    PERFORM access_control._authorize(firm_id, role);
+    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.check_choice(role, '{owner,admin,member}', 'staff role');
+    PERFORM access_control_internal.authorize(firm_id, role);
     SELECT s.id INTO sid FROM access_control.staff s
      WHERE s.firm_id = add_staff.firm_id AND s.email = e FOR NO KEY UPDATE;
     IF sid IS NULL THEN
@@ -191,20 +191,20 @@ END $$;
 COMMENT ON FUNCTION access_control.add_staff(bigint, text, text, text, text) IS 'Adds (or reactivates) a staff member; returns the staff id';
 
 /* Raises unless the firm keeps another active owner besides staff_id. */
-CREATE FUNCTION access_control._keep_an_owner(firm_id bigint, staff_id bigint) RETURNS void
+CREATE FUNCTION access_control_internal.keep_an_owner(firm_id bigint, staff_id bigint) RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     /* serialise owner changes of one firm */
     PERFORM 1 FROM access_control.firm f WHERE f.id = firm_id FOR NO KEY UPDATE;
     IF NOT EXISTS (SELECT 1 FROM access_control.staff s
-                    WHERE s.firm_id = _keep_an_owner.firm_id AND s.id <> staff_id
+                    WHERE s.firm_id = keep_an_owner.firm_id AND s.id <> staff_id
                       AND s.role = 'owner' AND s.status = 'active') THEN
         RAISE EXCEPTION 'firm % must keep at least one active owner', firm_id
             USING ERRCODE = '55000', HINT = 'Make another staff member an owner first.';
     END IF;
 END $$;
-COMMENT ON FUNCTION access_control._keep_an_owner(bigint, bigint) IS 'Internal: raises 55000 when staff_id is the firm''s last active owner';
+COMMENT ON FUNCTION access_control_internal.keep_an_owner(bigint, bigint) IS 'Internal: raises 55000 when staff_id is the firm''s last active owner';
 
 /*
  * Serialises staff changes of one firm: locks the firm row, then the staff
@@ -213,30 +213,30 @@ COMMENT ON FUNCTION access_control._keep_an_owner(bigint, bigint) IS 'Internal: 
  * staff row also waits for a grant or team membership being added to the
  * member (they lock it too), so remove_staff deletes those as well.
  */
-CREATE FUNCTION access_control._lock_firm_staff(s access_control.staff) RETURNS access_control.staff
+CREATE FUNCTION access_control_internal.lock_firm_staff(s access_control.staff) RETURNS access_control.staff
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM 1 FROM access_control.firm f WHERE f.id = s.firm_id FOR NO KEY UPDATE;
-    RETURN access_control._staff(s.id, true);
+    RETURN access_control_internal.staff(s.id, true);
 END $$;
-COMMENT ON FUNCTION access_control._lock_firm_staff(access_control.staff) IS 'Internal: locks the staff member''s firm and row and returns the row read afresh';
+COMMENT ON FUNCTION access_control_internal.lock_firm_staff(access_control.staff) IS 'Internal: locks the staff member''s firm and row and returns the row read afresh';
 
 CREATE FUNCTION access_control.set_staff_role(staff_id bigint, role text) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control._staff(staff_id);
+    s access_control.staff := access_control_internal.staff(staff_id);
 BEGIN
-    PERFORM access_control._check_choice(role, '{owner,admin,member}', 'staff role');
-    s := access_control._lock_firm_staff(s);
-    PERFORM access_control._authorize(s.firm_id, CASE WHEN 'owner' IN (s.role, role) THEN 'owner' ELSE role END);
+    PERFORM access_control_internal.check_choice(role, '{owner,admin,member}', 'staff role');
+    s := access_control_internal.lock_firm_staff(s);
+    PERFORM access_control_internal.authorize(s.firm_id, CASE WHEN 'owner' IN (s.role, role) THEN 'owner' ELSE role END);
     IF s.status <> 'active' THEN
         RAISE EXCEPTION 'staff member % has been removed', staff_id
             USING ERRCODE = '55000', HINT = 'Add the member again with add_staff or invite_staff.';
     END IF;
     IF s.role = 'owner' AND role <> 'owner' THEN
-        PERFORM access_control._keep_an_owner(s.firm_id, staff_id);
+        PERFORM access_control_internal.keep_an_owner(s.firm_id, staff_id);
     END IF;
     UPDATE access_control.staff SET role = set_staff_role.role WHERE id = staff_id AND staff.role <> set_staff_role.role;
 END $$;
@@ -246,15 +246,15 @@ CREATE FUNCTION access_control.remove_staff(staff_id bigint) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control._staff(staff_id);
+    s access_control.staff := access_control_internal.staff(staff_id);
 BEGIN
-    s := access_control._lock_firm_staff(s);
-    PERFORM access_control._authorize(s.firm_id, s.role);
+    s := access_control_internal.lock_firm_staff(s);
+    PERFORM access_control_internal.authorize(s.firm_id, s.role);
     IF s.status = 'removed' THEN
         RETURN;
     END IF;
     IF s.role = 'owner' THEN
-        PERFORM access_control._keep_an_owner(s.firm_id, staff_id);
+        PERFORM access_control_internal.keep_an_owner(s.firm_id, staff_id);
     END IF;
     DELETE FROM access_control.staff_grant g WHERE g.staff_id = remove_staff.staff_id;
     DELETE FROM access_control.team_member m WHERE m.staff_id = remove_staff.staff_id;
@@ -266,10 +266,10 @@ CREATE FUNCTION access_control.set_programmatic_access(staff_id bigint, enabled 
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control._staff(staff_id);
+    s access_control.staff := access_control_internal.staff(staff_id);
 BEGIN
-    PERFORM access_control._not_null(enabled, 'enabled');
-    PERFORM access_control._authorize(s.firm_id, s.role);
+    PERFORM access_control_internal.not_null(enabled, 'enabled');
+    PERFORM access_control_internal.authorize(s.firm_id, s.role);
     UPDATE access_control.staff SET programmatic_access = enabled
      WHERE id = staff_id AND programmatic_access <> enabled;
 END $$;
@@ -281,8 +281,8 @@ CREATE FUNCTION access_control.create_business(firm_id bigint, name text) RETURN
 DECLARE
     bid bigint;
 BEGIN
-    PERFORM access_control._firm_exists(firm_id);
-    PERFORM access_control._authorize(firm_id);
+    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.authorize(firm_id);
     bid := access_control.create_business(name);
     INSERT INTO access_control.firm_client (firm_id, business_id, status, ceiling)
     VALUES (firm_id, bid, 'active', (SELECT pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)) FROM access_control.permission p));
@@ -310,15 +310,15 @@ COMMENT ON FUNCTION access_control.create_business(text) IS 'Creates a standalon
 REVOKE ALL ON TABLE access_control.firm, access_control.staff, access_control.business, access_control.firm_client FROM PUBLIC;
 REVOKE ALL ON SEQUENCE access_control.firm_id_seq, access_control.staff_id_seq, access_control.business_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
-    access_control._authorize,
-    access_control._staff,
-    access_control._firm_exists,
-    access_control._active_staff,
-    access_control._business_exists,
+    access_control_internal.authorize,
+    access_control_internal.staff,
+    access_control_internal.firm_exists,
+    access_control_internal.active_staff,
+    access_control_internal.business_exists,
     access_control.create_firm,
     access_control.add_staff,
-    access_control._keep_an_owner,
-    access_control._lock_firm_staff,
+    access_control_internal.keep_an_owner,
+    access_control_internal.lock_firm_staff,
     access_control.set_staff_role,
     access_control.remove_staff,
     access_control.set_programmatic_access,

@@ -18,21 +18,21 @@ CREATE INDEX ON access_control.staff_grant (role_id);
  * disconnect waits for the grant that checked them, and a grant that
  * checks after a disconnect has locked a link waits for it and then fails.
  */
-CREATE FUNCTION access_control._check_linked(firm_id bigint, business_ids bigint[]) RETURNS void
+CREATE FUNCTION access_control_internal.check_linked(firm_id bigint, business_ids bigint[]) RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     bad text;
 BEGIN
-    PERFORM access_control._not_null(business_ids, 'business_ids');
+    PERFORM access_control_internal.not_null(business_ids, 'business_ids');
     PERFORM 1 FROM access_control.firm_client fc
-     WHERE fc.firm_id = _check_linked.firm_id AND fc.business_id = ANY (business_ids) AND fc.status = 'active'
+     WHERE fc.firm_id = check_linked.firm_id AND fc.business_id = ANY (business_ids) AND fc.status = 'active'
      ORDER BY fc.business_id
        FOR SHARE;
     SELECT pg_catalog.string_agg(coalesce(b::text, 'NULL'), ', ' ORDER BY b) INTO bad
       FROM pg_catalog.unnest(business_ids) AS b
      WHERE b IS NULL OR NOT EXISTS (SELECT 1 FROM access_control.firm_client fc
-                                     WHERE fc.firm_id = _check_linked.firm_id
+                                     WHERE fc.firm_id = check_linked.firm_id
                                        AND fc.business_id = b AND fc.status = 'active');
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'firm % has no active link with business %', firm_id, bad
@@ -40,24 +40,24 @@ BEGIN
                   HINT = 'Grant only businesses whose link in access_control.firm_client is active.';
     END IF;
 END $$;
-COMMENT ON FUNCTION access_control._check_linked(bigint, bigint[]) IS 'Internal: raises 22023 unless every business has an active link with the firm';
+COMMENT ON FUNCTION access_control_internal.check_linked(bigint, bigint[]) IS 'Internal: raises 22023 unless every business has an active link with the firm';
 
 CREATE FUNCTION access_control.grant_client_access(staff_id bigint, business_ids bigint[], role text,
     expires_at timestamptz DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control._active_staff(staff_id);
-    rid bigint := access_control._client_role(s.firm_id, role);
+    s access_control.staff := access_control_internal.active_staff(staff_id);
+    rid bigint := access_control_internal.client_role(s.firm_id, role);
 BEGIN
-    PERFORM access_control._authorize(s.firm_id);
-    PERFORM access_control._check_expiry(expires_at);
+    PERFORM access_control_internal.authorize(s.firm_id);
+    PERFORM access_control_internal.check_expiry(expires_at);
     IF business_ids IS NULL THEN
         SELECT pg_catalog.array_agg(fc.business_id) INTO business_ids
           FROM access_control.firm_client fc WHERE fc.firm_id = s.firm_id AND fc.status = 'active';
         business_ids := coalesce(business_ids, '{}');
     END IF;
-    PERFORM access_control._check_linked(s.firm_id, business_ids);
+    PERFORM access_control_internal.check_linked(s.firm_id, business_ids);
     INSERT INTO access_control.staff_grant AS g (staff_id, business_id, role_id, expires_at)
     SELECT staff_id, b, rid, expires_at FROM (SELECT DISTINCT pg_catalog.unnest(business_ids) AS b) u
     ON CONFLICT ON CONSTRAINT staff_grant_pkey DO UPDATE
@@ -73,8 +73,8 @@ CREATE FUNCTION access_control.grant_staff_access(business_id bigint, staff_ids 
 DECLARE
     sid bigint;
 BEGIN
-    PERFORM access_control._not_null(business_id, 'business_id');
-    PERFORM access_control._not_null(staff_ids, 'staff_ids');
+    PERFORM access_control_internal.not_null(business_id, 'business_id');
+    PERFORM access_control_internal.not_null(staff_ids, 'staff_ids');
     FOREACH sid IN ARRAY staff_ids LOOP
         PERFORM access_control.grant_client_access(sid, ARRAY[business_id], role, expires_at);
     END LOOP;
@@ -85,10 +85,10 @@ CREATE FUNCTION access_control.revoke_client_access(staff_id bigint, business_id
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control._staff(staff_id, true);
+    s access_control.staff := access_control_internal.staff(staff_id, true);
 BEGIN
-    PERFORM access_control._authorize(s.firm_id);
-    PERFORM access_control._not_null(business_ids, 'business_ids');
+    PERFORM access_control_internal.authorize(s.firm_id);
+    PERFORM access_control_internal.not_null(business_ids, 'business_ids');
     DELETE FROM access_control.staff_grant g
      WHERE g.staff_id = revoke_client_access.staff_id AND g.business_id = ANY (business_ids);
 END $$;
@@ -100,8 +100,8 @@ CREATE FUNCTION access_control.revoke_staff_access(business_id bigint, staff_ids
 DECLARE
     sid bigint;
 BEGIN
-    PERFORM access_control._not_null(business_id, 'business_id');
-    PERFORM access_control._not_null(staff_ids, 'staff_ids');
+    PERFORM access_control_internal.not_null(business_id, 'business_id');
+    PERFORM access_control_internal.not_null(staff_ids, 'staff_ids');
     FOREACH sid IN ARRAY staff_ids LOOP
         PERFORM access_control.revoke_client_access(sid, ARRAY[business_id]);
     END LOOP;
@@ -112,10 +112,10 @@ CREATE FUNCTION access_control.set_client_access(staff_id bigint, business_ids b
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control._active_staff(staff_id);
+    s access_control.staff := access_control_internal.active_staff(staff_id);
 BEGIN
-    PERFORM access_control._authorize(s.firm_id);
-    PERFORM access_control._not_null(business_ids, 'business_ids');
+    PERFORM access_control_internal.authorize(s.firm_id);
+    PERFORM access_control_internal.not_null(business_ids, 'business_ids');
     DELETE FROM access_control.staff_grant g
      WHERE g.staff_id = set_client_access.staff_id AND NOT (g.business_id = ANY (business_ids));
     IF pg_catalog.cardinality(business_ids) > 0 THEN
@@ -125,7 +125,7 @@ END $$;
 COMMENT ON FUNCTION access_control.set_client_access(bigint, bigint[], text) IS 'Replaces the staff member''s direct grants with exactly these businesses (empty: none)';
 REVOKE ALL ON TABLE access_control.staff_grant FROM PUBLIC;
 REVOKE ALL ON FUNCTION
-    access_control._check_linked,
+    access_control_internal.check_linked,
     access_control.grant_client_access,
     access_control.grant_staff_access,
     access_control.revoke_client_access,

@@ -29,36 +29,36 @@ CREATE TABLE access_control.invitation (
 CREATE UNIQUE INDEX invitation_one_pending ON access_control.invitation (firm_id, email) WHERE status = 'pending';
 COMMENT ON TABLE access_control.invitation IS 'Invitations to join a firm; tokens are stored only as keyed hashes';
 
-CREATE FUNCTION access_control._issue_invitation_token(invitation_id bigint,
+CREATE FUNCTION access_control_internal.issue_invitation_token(invitation_id bigint,
     OUT token text, OUT token_hash bytea, OUT secret_key_id bigint)
     LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'ac_issue_invitation_token';
-COMMENT ON FUNCTION access_control._issue_invitation_token(bigint) IS 'Internal: a new random token for the invitation, its keyed hash and the key id; stores nothing';
+COMMENT ON FUNCTION access_control_internal.issue_invitation_token(bigint) IS 'Internal: a new random token for the invitation, its keyed hash and the key id; stores nothing';
 
-CREATE FUNCTION access_control._invitation_token_id(token text) RETURNS bigint
+CREATE FUNCTION access_control_internal.invitation_token_id(token text) RETURNS bigint
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_invitation_token_id';
-COMMENT ON FUNCTION access_control._invitation_token_id(text) IS 'Internal: the invitation id a well-formed token names, or 0';
+COMMENT ON FUNCTION access_control_internal.invitation_token_id(text) IS 'Internal: the invitation id a well-formed token names, or 0';
 
-CREATE FUNCTION access_control._check_invitation_token(token text, token_hash bytea, secret_key_id bigint, usable boolean) RETURNS void
+CREATE FUNCTION access_control_internal.check_invitation_token(token text, token_hash bytea, secret_key_id bigint, usable boolean) RETURNS void
     LANGUAGE c VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'ac_check_invitation_token';
-COMMENT ON FUNCTION access_control._check_invitation_token(text, bytea, bigint, boolean) IS 'Internal: raises 28P01 unless the token matches the hash (constant time) and usable is true';
+COMMENT ON FUNCTION access_control_internal.check_invitation_token(text, bytea, bigint, boolean) IS 'Internal: raises 28P01 unless the token matches the hash (constant time) and usable is true';
 
 /* The two settings as intervals (GUC_UNIT_S: the raw value is in seconds). */
-CREATE FUNCTION access_control._setting_interval(name text) RETURNS interval
+CREATE FUNCTION access_control_internal.setting_interval(name text) RETURNS interval
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp AS $$
     SELECT pg_catalog.make_interval(secs => s.setting::double precision)
-      FROM pg_catalog.pg_settings s WHERE s.name = _setting_interval.name
+      FROM pg_catalog.pg_settings s WHERE s.name = setting_interval.name
 $$;
-COMMENT ON FUNCTION access_control._setting_interval(text) IS 'Internal: a setting measured in seconds, as an interval';
+COMMENT ON FUNCTION access_control_internal.setting_interval(text) IS 'Internal: a setting measured in seconds, as an interval';
 
 /* The invitation row, locked; 22023 when there is none. */
-CREATE FUNCTION access_control._invitation(invitation_id bigint) RETURNS access_control.invitation
+CREATE FUNCTION access_control_internal.invitation(invitation_id bigint) RETURNS access_control.invitation
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     i access_control.invitation;
 BEGIN
-    PERFORM access_control._not_null(invitation_id, 'invitation_id');
+    PERFORM access_control_internal.not_null(invitation_id, 'invitation_id');
     SELECT * INTO i FROM access_control.invitation v WHERE v.id = invitation_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'invitation % does not exist', invitation_id
@@ -66,7 +66,7 @@ BEGIN
     END IF;
     RETURN i;
 END $$;
-COMMENT ON FUNCTION access_control._invitation(bigint) IS 'Internal: the invitation row, locked, or 22023 when there is none';
+COMMENT ON FUNCTION access_control_internal.invitation(bigint) IS 'Internal: the invitation row, locked, or 22023 when there is none';
 
 CREATE FUNCTION access_control.invite_staff(firm_id bigint, email text, role text DEFAULT 'member',
     first_name text DEFAULT NULL, last_name text DEFAULT NULL)
@@ -74,13 +74,13 @@ CREATE FUNCTION access_control.invite_staff(firm_id bigint, email text, role tex
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    e text := access_control._normalize_email(email);
+    e text := access_control_internal.normalize_email(email);
     iid bigint;
     t record;
 BEGIN
-    PERFORM access_control._firm_exists(firm_id);
-    PERFORM access_control._check_choice(role, '{owner,admin,member}', 'staff role');
-    PERFORM access_control._authorize(firm_id, role);
+    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.check_choice(role, '{owner,admin,member}', 'staff role');
+    PERFORM access_control_internal.authorize(firm_id, role);
     IF EXISTS (SELECT 1 FROM access_control.staff s
                 WHERE s.firm_id = invite_staff.firm_id AND s.email = e AND s.status = 'active') THEN
         RAISE EXCEPTION 'staff member "%" already exists in firm %', e, firm_id
@@ -96,11 +96,11 @@ BEGIN
             USING ERRCODE = '23505', HINT = 'Use resend_invitation to send it again, or cancel_invitation first.';
     END IF;
     iid := pg_catalog.nextval('access_control.invitation_id_seq'::pg_catalog.regclass);
-    t := access_control._issue_invitation_token(iid);
+    t := access_control_internal.issue_invitation_token(iid);
     INSERT INTO access_control.invitation (id, firm_id, email, role, first_name, last_name,
                                            token_hash, secret_key_id, expires_at)
     VALUES (iid, firm_id, e, role, first_name, last_name, t.token_hash, t.secret_key_id,
-            pg_catalog.now() + access_control._setting_interval('access_control.invitation_ttl'));
+            pg_catalog.now() + access_control_internal.setting_interval('access_control.invitation_ttl'));
     PERFORM pg_catalog.pg_notify('access_control_invitation', iid::text);
     invitation_id := iid;
     token := t.token;
@@ -114,7 +114,7 @@ COMMENT ON FUNCTION access_control.invite_staff(bigint, text, text, text, text) 
  * A bounce after delivered or opened contradicts them and is ignored; a
  * spam report needs a delivered mail and so wins over any progress.
  */
-CREATE FUNCTION access_control._next_delivery_state(current_state text, event text) RETURNS text
+CREATE FUNCTION access_control_internal.next_delivery_state(current_state text, event text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp AS $$
     SELECT CASE
@@ -128,24 +128,24 @@ CREATE FUNCTION access_control._next_delivery_state(current_state text, event te
         ELSE current_state
     END
 $$;
-COMMENT ON FUNCTION access_control._next_delivery_state(text, text) IS 'Internal: the delivery state after an event; never moves backwards';
+COMMENT ON FUNCTION access_control_internal.next_delivery_state(text, text) IS 'Internal: the delivery state after an event; never moves backwards';
 
 CREATE FUNCTION access_control.record_invitation_event(invitation_id bigint, state text,
     occurred_at timestamptz DEFAULT pg_catalog.now()) RETURNS text
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    i access_control.invitation := access_control._invitation(invitation_id);
+    i access_control.invitation := access_control_internal.invitation(invitation_id);
     next_state text;
 BEGIN
-    PERFORM access_control._check_choice(state, '{not_sent,sent,delivered,opened,bounced,spam_reported}', 'delivery state');
-    PERFORM access_control._not_null(occurred_at, 'occurred_at');
-    PERFORM access_control._authorize(i.firm_id, i.role);
+    PERFORM access_control_internal.check_choice(state, '{not_sent,sent,delivered,opened,bounced,spam_reported}', 'delivery state');
+    PERFORM access_control_internal.not_null(occurred_at, 'occurred_at');
+    PERFORM access_control_internal.authorize(i.firm_id, i.role);
     /* an event from before the last send belongs to an earlier token */
     IF occurred_at < i.last_sent_at THEN
         RETURN i.delivery_state;
     END IF;
-    next_state := access_control._next_delivery_state(i.delivery_state, state);
+    next_state := access_control_internal.next_delivery_state(i.delivery_state, state);
     UPDATE access_control.invitation v SET delivery_state = next_state
      WHERE v.id = invitation_id AND v.delivery_state <> next_state;
     RETURN next_state;
@@ -156,27 +156,27 @@ CREATE FUNCTION access_control.resend_invitation(invitation_id bigint) RETURNS t
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    i access_control.invitation := access_control._invitation(invitation_id);
+    i access_control.invitation := access_control_internal.invitation(invitation_id);
     available_at timestamptz;
     t record;
 BEGIN
-    PERFORM access_control._authorize(i.firm_id, i.role);
+    PERFORM access_control_internal.authorize(i.firm_id, i.role);
     IF i.status <> 'pending' THEN
         RAISE EXCEPTION 'invitation % is %', invitation_id, i.status
             USING ERRCODE = '55000', HINT = 'Only pending invitations can be resent; invite again with invite_staff.';
     END IF;
-    available_at := i.last_sent_at + access_control._setting_interval('access_control.invitation_resend_cooldown');
+    available_at := i.last_sent_at + access_control_internal.setting_interval('access_control.invitation_resend_cooldown');
     IF i.delivery_state NOT IN ('bounced', 'spam_reported') AND available_at > pg_catalog.now() THEN
         RAISE EXCEPTION 'invitation % was sent too recently to resend', invitation_id
             USING ERRCODE = '55000',
                   HINT = pg_catalog.format('Try again in %s seconds.',
                       pg_catalog.ceil(pg_catalog.date_part('epoch', available_at - pg_catalog.now()))::bigint);
     END IF;
-    t := access_control._issue_invitation_token(i.id);
+    t := access_control_internal.issue_invitation_token(i.id);
     UPDATE access_control.invitation v
        SET token_hash = t.token_hash, secret_key_id = t.secret_key_id,
            delivery_state = 'not_sent', last_sent_at = pg_catalog.now(),
-           expires_at = pg_catalog.now() + access_control._setting_interval('access_control.invitation_ttl')
+           expires_at = pg_catalog.now() + access_control_internal.setting_interval('access_control.invitation_ttl')
      WHERE v.id = i.id;
     PERFORM pg_catalog.pg_notify('access_control_invitation', i.id::text);
     RETURN t.token;
@@ -187,9 +187,9 @@ CREATE FUNCTION access_control.cancel_invitation(invitation_id bigint) RETURNS v
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    i access_control.invitation := access_control._invitation(invitation_id);
+    i access_control.invitation := access_control_internal.invitation(invitation_id);
 BEGIN
-    PERFORM access_control._authorize(i.firm_id, i.role);
+    PERFORM access_control_internal.authorize(i.firm_id, i.role);
     IF i.status = 'accepted' THEN
         RAISE EXCEPTION 'invitation % was already accepted', invitation_id
             USING ERRCODE = '55000', HINT = 'Remove the staff member with remove_staff instead.';
@@ -214,8 +214,8 @@ DECLARE
     s access_control.staff;
 BEGIN
     SELECT * INTO i FROM access_control.invitation v
-     WHERE v.id = access_control._invitation_token_id(coalesce(token, '')) FOR NO KEY UPDATE;
-    PERFORM access_control._check_invitation_token(token, i.token_hash, i.secret_key_id,
+     WHERE v.id = access_control_internal.invitation_token_id(coalesce(token, '')) FOR NO KEY UPDATE;
+    PERFORM access_control_internal.check_invitation_token(token, i.token_hash, i.secret_key_id,
         coalesce(i.status = 'pending' AND i.expires_at > pg_catalog.now(), false));
     SELECT * INTO s FROM access_control.staff x
      WHERE x.firm_id = i.firm_id AND x.email = i.email FOR NO KEY UPDATE;
@@ -265,13 +265,13 @@ COMMENT ON VIEW access_control.pending_invitations IS 'Pending invitations with 
 REVOKE ALL ON TABLE access_control.invitation, access_control.pending_invitations FROM PUBLIC;
 REVOKE ALL ON SEQUENCE access_control.invitation_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
-    access_control._issue_invitation_token,
-    access_control._invitation_token_id,
-    access_control._check_invitation_token,
-    access_control._setting_interval,
-    access_control._invitation,
+    access_control_internal.issue_invitation_token,
+    access_control_internal.invitation_token_id,
+    access_control_internal.check_invitation_token,
+    access_control_internal.setting_interval,
+    access_control_internal.invitation,
     access_control.invite_staff,
-    access_control._next_delivery_state,
+    access_control_internal.next_delivery_state,
     access_control.record_invitation_event,
     access_control.resend_invitation,
     access_control.cancel_invitation,

@@ -40,9 +40,9 @@ COMMENT ON FUNCTION access_control.rotate_secret_key() IS 'Makes a new random ke
 
 SELECT access_control.rotate_secret_key();
 
-CREATE FUNCTION access_control._issue_api_key(staff_id bigint, label text, expires_at timestamptz) RETURNS text
+CREATE FUNCTION access_control_internal.issue_api_key(staff_id bigint, label text, expires_at timestamptz) RETURNS text
     LANGUAGE c VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'ac_issue_api_key';
-COMMENT ON FUNCTION access_control._issue_api_key(bigint, text, timestamptz) IS 'Internal: stores a new API key (hashed) and returns it in clear';
+COMMENT ON FUNCTION access_control_internal.issue_api_key(bigint, text, timestamptz) IS 'Internal: stores a new API key (hashed) and returns it in clear';
 
 CREATE FUNCTION access_control.authenticate(api_key text) RETURNS bigint
     LANGUAGE c VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'ac_authenticate';
@@ -52,7 +52,7 @@ CREATE FUNCTION access_control.create_api_key(staff_id bigint, label text, expir
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control._active_staff(staff_id);
+    s access_control.staff := access_control_internal.active_staff(staff_id);
     actor text := access_control.current_actor();
 BEGIN
     IF actor IS NOT NULL THEN
@@ -73,7 +73,7 @@ BEGIN
         RAISE EXCEPTION 'expires_at must be in the future'
             USING ERRCODE = '22023', HINT = 'Pass a later time, or NULL for a key that does not expire.';
     END IF;
-    RETURN access_control._issue_api_key(s.id, pg_catalog.btrim(label), expires_at);
+    RETURN access_control_internal.issue_api_key(s.id, pg_catalog.btrim(label), expires_at);
 END $$;
 COMMENT ON FUNCTION access_control.create_api_key(bigint, text, timestamptz) IS 'Creates an API key for the staff member and returns it; it is shown only this once';
 
@@ -84,15 +84,15 @@ DECLARE
     k access_control.api_key;
     s access_control.staff;
 BEGIN
-    PERFORM access_control._not_null(key_id, 'key_id');
+    PERFORM access_control_internal.not_null(key_id, 'key_id');
     SELECT * INTO k FROM access_control.api_key WHERE id = key_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'API key % does not exist', key_id
             USING ERRCODE = '22023', HINT = 'API keys are listed in access_control.api_keys.';
     END IF;
     IF access_control.current_actor() IS DISTINCT FROM 'staff:' || k.staff_id THEN
-        s := access_control._staff(k.staff_id);
-        PERFORM access_control._authorize(s.firm_id, s.role);
+        s := access_control_internal.staff(k.staff_id);
+        PERFORM access_control_internal.authorize(s.firm_id, s.role);
     END IF;
     UPDATE access_control.api_key SET revoked_at = pg_catalog.now()
      WHERE id = key_id AND revoked_at IS NULL;
@@ -100,7 +100,7 @@ END $$;
 COMMENT ON FUNCTION access_control.revoke_api_key(bigint) IS 'Revokes an API key: sessions using it lose access from their next statement';
 
 /* A removed staff member's keys are revoked for good, however the row was changed. */
-CREATE FUNCTION access_control._revoke_keys_of_removed_staff() RETURNS trigger
+CREATE FUNCTION access_control_internal.revoke_keys_of_removed_staff() RETURNS trigger
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -108,11 +108,11 @@ BEGIN
      WHERE staff_id = NEW.id AND revoked_at IS NULL;
     RETURN NULL;
 END $$;
-COMMENT ON FUNCTION access_control._revoke_keys_of_removed_staff() IS 'Internal trigger: revokes every API key of a staff member who was removed';
+COMMENT ON FUNCTION access_control_internal.revoke_keys_of_removed_staff() IS 'Internal trigger: revokes every API key of a staff member who was removed';
 
 CREATE TRIGGER revoke_api_keys AFTER UPDATE OF status ON access_control.staff
     FOR EACH ROW WHEN (NEW.status = 'removed' AND OLD.status <> 'removed')
-    EXECUTE FUNCTION access_control._revoke_keys_of_removed_staff();
+    EXECUTE FUNCTION access_control_internal.revoke_keys_of_removed_staff();
 
 /*
  * Without an actor: every key (the DBA decides who may read the view).
@@ -137,10 +137,10 @@ REVOKE ALL ON TABLE access_control.api_key, access_control.secret_key, access_co
 REVOKE ALL ON SEQUENCE access_control.api_key_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
     access_control.rotate_secret_key,
-    access_control._issue_api_key,
+    access_control_internal.issue_api_key,
     access_control.authenticate,
     access_control.create_api_key,
     access_control.revoke_api_key,
-    access_control._revoke_keys_of_removed_staff
+    access_control_internal.revoke_keys_of_removed_staff
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION access_control.authenticate(text) TO PUBLIC;

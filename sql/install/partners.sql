@@ -13,7 +13,7 @@
  */
 
 /* Returns the closure of mask over the catalog's implications. */
-CREATE FUNCTION access_control._closure(mask bigint) RETURNS bigint
+CREATE FUNCTION access_control_internal.closure(mask bigint) RETURNS bigint
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp AS $$
     WITH RECURSIVE c(bit) AS (
@@ -26,14 +26,14 @@ CREATE FUNCTION access_control._closure(mask bigint) RETURNS bigint
     )
     SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, c.bit)), 0) FROM c
 $$;
-COMMENT ON FUNCTION access_control._closure(bigint) IS 'Internal: the mask with every implied permission added';
+COMMENT ON FUNCTION access_control_internal.closure(bigint) IS 'Internal: the mask with every implied permission added';
 
 /*
  * Raises 42501 unless the current actor speaks for the business: no actor
  * (the caller's SQL privileges decided), or a portal user of the business
  * holding users.manage there. Staff act for their firm, never for a client.
  */
-CREATE FUNCTION access_control._authorize_business(business_id bigint) RETURNS void
+CREATE FUNCTION access_control_internal.authorize_business(business_id bigint) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -55,24 +55,24 @@ BEGIN
                   HINT = 'Act as a portal user of the business who holds users.manage.';
     END IF;
 END $$;
-COMMENT ON FUNCTION access_control._authorize_business(bigint) IS 'Internal: raises 42501 unless the current actor may manage the business''s partner firms';
+COMMENT ON FUNCTION access_control_internal.authorize_business(bigint) IS 'Internal: raises 42501 unless the current actor may manage the business''s partner firms';
 
 /* The locked link row, or 22023 naming the pair. */
-CREATE FUNCTION access_control._link(firm_id bigint, business_id bigint) RETURNS access_control.firm_client
+CREATE FUNCTION access_control_internal.link(firm_id bigint, business_id bigint) RETURNS access_control.firm_client
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     l access_control.firm_client;
 BEGIN
     SELECT * INTO l FROM access_control.firm_client fc
-     WHERE fc.firm_id = _link.firm_id AND fc.business_id = _link.business_id FOR NO KEY UPDATE;
+     WHERE fc.firm_id = link.firm_id AND fc.business_id = link.business_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'firm % has no link with business %', firm_id, business_id
             USING ERRCODE = '22023', HINT = 'Links are listed by access_control.firm_clients(firm_id).';
     END IF;
     RETURN l;
 END $$;
-COMMENT ON FUNCTION access_control._link(bigint, bigint) IS 'Internal: the locked firm-business link, or 22023 when there is none';
+COMMENT ON FUNCTION access_control_internal.link(bigint, bigint) IS 'Internal: the locked firm-business link, or 22023 when there is none';
 
 CREATE FUNCTION access_control.invite_partner_firm(business_id bigint, firm_id bigint, ceiling text[] DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -81,9 +81,9 @@ DECLARE
     mask bigint;
     l access_control.firm_client;
 BEGIN
-    PERFORM access_control._business_exists(business_id);
-    PERFORM access_control._firm_exists(firm_id);
-    PERFORM access_control._authorize_business(business_id);
+    PERFORM access_control_internal.business_exists(business_id);
+    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.authorize_business(business_id);
     IF ceiling IS NULL THEN
         SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) INTO mask
           FROM access_control.permission p WHERE p.read_only;
@@ -91,7 +91,7 @@ BEGIN
         RAISE EXCEPTION 'ceiling must name at least one permission'
             USING ERRCODE = '22023', HINT = 'Pass NULL for every read-only permission, or the permissions the firm may use.';
     ELSE
-        mask := access_control._closure(access_control.permission_mask(ceiling));
+        mask := access_control_internal.closure(access_control.permission_mask(ceiling));
     END IF;
     SELECT * INTO l FROM access_control.firm_client fc
      WHERE fc.firm_id = invite_partner_firm.firm_id AND fc.business_id = invite_partner_firm.business_id FOR NO KEY UPDATE;
@@ -115,30 +115,30 @@ END $$;
 COMMENT ON FUNCTION access_control.invite_partner_firm(bigint, bigint, text[]) IS 'The business invites a firm (link pending) with a ceiling on what its staff may do (NULL: read-only)';
 
 /* Checks the firm's authority and returns its pending link with the business; 55000 with hint otherwise. */
-CREATE FUNCTION access_control._pending_link(firm_id bigint, business_id bigint, hint text)
+CREATE FUNCTION access_control_internal.pending_link(firm_id bigint, business_id bigint, hint text)
     RETURNS access_control.firm_client
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     l access_control.firm_client;
 BEGIN
-    PERFORM access_control._firm_exists(firm_id);
-    PERFORM access_control._business_exists(business_id);
-    PERFORM access_control._authorize(firm_id);
-    l := access_control._link(firm_id, business_id);
+    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.business_exists(business_id);
+    PERFORM access_control_internal.authorize(firm_id);
+    l := access_control_internal.link(firm_id, business_id);
     IF l.status <> 'pending' THEN
         RAISE EXCEPTION 'link of firm % with business % is %, not pending', firm_id, business_id, l.status
             USING ERRCODE = '55000', HINT = hint;
     END IF;
     RETURN l;
 END $$;
-COMMENT ON FUNCTION access_control._pending_link(bigint, bigint, text) IS 'Internal: the firm''s pending link with the business after the authority check, or an ERROR';
+COMMENT ON FUNCTION access_control_internal.pending_link(bigint, bigint, text) IS 'Internal: the firm''s pending link with the business after the authority check, or an ERROR';
 
 CREATE FUNCTION access_control.accept_partner_invitation(firm_id bigint, business_id bigint) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    l access_control.firm_client := access_control._pending_link(firm_id, business_id,
+    l access_control.firm_client := access_control_internal.pending_link(firm_id, business_id,
         'Only a pending invitation can be accepted; the business invites the firm again after a disconnect.');
 BEGIN
     UPDATE access_control.firm_client fc SET status = 'active'
@@ -150,7 +150,7 @@ CREATE FUNCTION access_control.decline_partner_invitation(firm_id bigint, busine
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    l access_control.firm_client := access_control._pending_link(firm_id, business_id,
+    l access_control.firm_client := access_control_internal.pending_link(firm_id, business_id,
         'Only a pending invitation can be declined; use disconnect_partner to end an active link.');
 BEGIN
     /* a declined link is deleted with whatever grants the firm kept from an earlier connection */
@@ -172,14 +172,14 @@ DECLARE
     actor text := access_control.current_actor();
     l access_control.firm_client;
 BEGIN
-    PERFORM access_control._business_exists(business_id);
-    PERFORM access_control._firm_exists(firm_id);
+    PERFORM access_control_internal.business_exists(business_id);
+    PERFORM access_control_internal.firm_exists(firm_id);
     IF actor LIKE 'staff:%' THEN
-        PERFORM access_control._authorize(firm_id);
+        PERFORM access_control_internal.authorize(firm_id);
     ELSE
-        PERFORM access_control._authorize_business(business_id);
+        PERFORM access_control_internal.authorize_business(business_id);
     END IF;
-    l := access_control._link(firm_id, business_id);
+    l := access_control_internal.link(firm_id, business_id);
     UPDATE access_control.firm_client fc SET status = 'disconnected'
      WHERE fc.firm_id = l.firm_id AND fc.business_id = l.business_id AND fc.status <> 'disconnected';
 END $$;
@@ -190,8 +190,8 @@ CREATE FUNCTION access_control.firm_clients(firm_id bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM access_control._firm_exists(firm_id);
-    PERFORM access_control._authorize(firm_id);
+    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.authorize(firm_id);
     RETURN QUERY
     SELECT b.id, b.name,
            CASE fc.status WHEN 'disconnected' THEN 'disabled' ELSE fc.status END
@@ -202,11 +202,11 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control.firm_clients(bigint) IS 'The firm''s clients with status active, pending or disabled (disconnected)';
 REVOKE ALL ON FUNCTION
-    access_control._closure,
-    access_control._authorize_business,
-    access_control._link,
+    access_control_internal.closure,
+    access_control_internal.authorize_business,
+    access_control_internal.link,
     access_control.invite_partner_firm,
-    access_control._pending_link,
+    access_control_internal.pending_link,
     access_control.accept_partner_invitation,
     access_control.decline_partner_invitation,
     access_control.disconnect_partner,

@@ -120,26 +120,26 @@ CREATE FUNCTION access_control.validate_permissions(mask bigint) RETURNS bigint
     LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_validate_permissions';
 COMMENT ON FUNCTION access_control.validate_permissions(bigint) IS 'The mask with every implied permission added; 22023 for a bit the catalog does not define';
 
-CREATE FUNCTION access_control.check_permission_mask() RETURNS trigger
+CREATE FUNCTION access_control_internal.check_permission_mask() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'ac_check_permission_mask';
-COMMENT ON FUNCTION access_control.check_permission_mask() IS 'Trigger: refuses a mask column (argument) holding bits the catalog does not define; on permission also cycles, bit changes and deleting a used permission';
+COMMENT ON FUNCTION access_control_internal.check_permission_mask() IS 'Trigger: refuses a mask column (argument) holding bits the catalog does not define; on permission also cycles, bit changes and deleting a used permission';
 
 CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF permissions ON access_control.client_role
-    FOR EACH ROW EXECUTE FUNCTION access_control.check_permission_mask('permissions');
+    FOR EACH ROW EXECUTE FUNCTION access_control_internal.check_permission_mask('permissions');
 CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF ceiling ON access_control.firm_client
-    FOR EACH ROW EXECUTE FUNCTION access_control.check_permission_mask('ceiling');
+    FOR EACH ROW EXECUTE FUNCTION access_control_internal.check_permission_mask('ceiling');
 CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OR DELETE ON access_control.permission
-    FOR EACH ROW EXECUTE FUNCTION access_control.check_permission_mask('implies');
+    FOR EACH ROW EXECUTE FUNCTION access_control_internal.check_permission_mask('implies');
 
 /* Raises 22004 for a NULL array and 22023 for an unknown or NULL name; returns the mask. */
-CREATE FUNCTION access_control._permissions_arg(names text[], what text) RETURNS bigint
+CREATE FUNCTION access_control_internal.permissions_arg(names text[], what text) RETURNS bigint
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM access_control._not_null(names, what);
+    PERFORM access_control_internal.not_null(names, what);
     RETURN access_control.permission_mask(names);
 END $$;
-COMMENT ON FUNCTION access_control._permissions_arg(text[], text) IS 'Internal: the mask of the named permissions, or an ERROR for NULL or unknown names';
+COMMENT ON FUNCTION access_control_internal.permissions_arg(text[], text) IS 'Internal: the mask of the named permissions, or an ERROR for NULL or unknown names';
 
 CREATE FUNCTION access_control.define_permission(name text, description text,
     read_only boolean DEFAULT false, implies text[] DEFAULT '{}') RETURNS integer
@@ -164,8 +164,8 @@ BEGIN
         RAISE EXCEPTION 'description of permission "%" must not be empty', name
             USING ERRCODE = '22023', HINT = 'Say what the permission allows; users see it.';
     END IF;
-    PERFORM access_control._not_null(read_only, 'read_only');
-    PERFORM access_control._not_null(implies, 'implies');
+    PERFORM access_control_internal.not_null(read_only, 'read_only');
+    PERFORM access_control_internal.not_null(implies, 'implies');
     /* one definition at a time, so two never take the same bit */
     LOCK TABLE access_control.permission IN SHARE ROW EXCLUSIVE MODE;
     IF EXISTS (SELECT 1 FROM access_control.permission p WHERE p.name = define_permission.name) THEN
@@ -205,33 +205,33 @@ END $$;
 COMMENT ON FUNCTION access_control.define_permission(text, text, boolean, text[]) IS 'Adds a permission to the catalog at the next free bit; returns the bit';
 /* ---- client roles ---- */
 
-CREATE FUNCTION access_control._client_role(firm_id bigint, role text) RETURNS bigint
+CREATE FUNCTION access_control_internal.client_role(firm_id bigint, role text) RETURNS bigint
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     rid bigint;
 BEGIN
     SELECT r.id INTO rid FROM access_control.client_role r
-     WHERE r.name = role AND (r.firm_id IS NULL OR r.firm_id = _client_role.firm_id)
+     WHERE r.name = role AND (r.firm_id IS NULL OR r.firm_id = client_role.firm_id)
      ORDER BY r.firm_id NULLS FIRST LIMIT 1;
     IF rid IS NULL THEN
         RAISE EXCEPTION 'unknown client role "%"', coalesce(role, 'NULL')
             USING ERRCODE = '22023',
                   HINT = pg_catalog.format('Roles available to this firm: %s.',
                       (SELECT pg_catalog.string_agg(r.name, ', ' ORDER BY r.name) FROM access_control.client_role r
-                        WHERE r.firm_id IS NULL OR r.firm_id = _client_role.firm_id));
+                        WHERE r.firm_id IS NULL OR r.firm_id = client_role.firm_id));
     END IF;
     RETURN rid;
 END $$;
-COMMENT ON FUNCTION access_control._client_role(bigint, text) IS 'Internal: the id of a built-in or the firm''s own client role, or 22023';
+COMMENT ON FUNCTION access_control_internal.client_role(bigint, text) IS 'Internal: the id of a built-in or the firm''s own client role, or 22023';
 
-CREATE FUNCTION access_control._custom_role(role_id bigint) RETURNS access_control.client_role
+CREATE FUNCTION access_control_internal.custom_role(role_id bigint) RETURNS access_control.client_role
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r access_control.client_role;
 BEGIN
-    PERFORM access_control._not_null(role_id, 'role_id');
+    PERFORM access_control_internal.not_null(role_id, 'role_id');
     SELECT * INTO r FROM access_control.client_role c WHERE c.id = role_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'client role % does not exist', role_id
@@ -242,10 +242,10 @@ BEGIN
             USING ERRCODE = '42501', DETAIL = 'Built-in client roles are shared by every firm.',
                   HINT = 'Create a custom role with access_control.create_client_role instead.';
     END IF;
-    PERFORM access_control._authorize(r.firm_id);
+    PERFORM access_control_internal.authorize(r.firm_id);
     RETURN r;
 END $$;
-COMMENT ON FUNCTION access_control._custom_role(bigint) IS 'Internal: the locked row of a firm''s custom role after the authority check, or an ERROR';
+COMMENT ON FUNCTION access_control_internal.custom_role(bigint) IS 'Internal: the locked row of a firm''s custom role after the authority check, or an ERROR';
 
 CREATE FUNCTION access_control.create_client_role(firm_id bigint, name text, permissions text[]) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -255,13 +255,13 @@ DECLARE
     mask bigint;
     rid bigint;
 BEGIN
-    PERFORM access_control._firm_exists(firm_id);
-    PERFORM access_control._authorize(firm_id);
+    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.authorize(firm_id);
     IF n IS NULL OR n = '' THEN
         RAISE EXCEPTION 'client role name must not be empty'
             USING ERRCODE = '22023', HINT = 'Pass the role''s display name.';
     END IF;
-    mask := access_control._permissions_arg(permissions, 'permissions');
+    mask := access_control_internal.permissions_arg(permissions, 'permissions');
     IF EXISTS (SELECT 1 FROM access_control.client_role r WHERE r.firm_id IS NULL AND r.name = n) THEN
         RAISE EXCEPTION 'client role "%" is built in', n
             USING ERRCODE = '23505',
@@ -282,8 +282,8 @@ CREATE FUNCTION access_control.alter_client_role(role_id bigint, permissions tex
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    r access_control.client_role := access_control._custom_role(role_id);
-    mask bigint := access_control._permissions_arg(permissions, 'permissions');
+    r access_control.client_role := access_control_internal.custom_role(role_id);
+    mask bigint := access_control_internal.permissions_arg(permissions, 'permissions');
 BEGIN
     UPDATE access_control.client_role c SET permissions = mask WHERE c.id = r.id AND c.permissions <> mask;
 END $$;
@@ -293,7 +293,7 @@ CREATE FUNCTION access_control.drop_client_role(role_id bigint) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    r access_control.client_role := access_control._custom_role(role_id);
+    r access_control.client_role := access_control_internal.custom_role(role_id);
     direct bigint;
     teams bigint;
 BEGIN
@@ -323,7 +323,7 @@ COMMENT ON FUNCTION access_control.drop_client_role(bigint) IS 'Drops a custom c
  * does, so the built-in roles come back as they were. A built-in permission
  * deleted and its bit reused is not restored.
  */
-CREATE FUNCTION access_control._join_builtin_roles() RETURNS trigger
+CREATE FUNCTION access_control_internal.join_builtin_roles() RETURNS trigger
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -333,9 +333,9 @@ BEGIN
        AND pg_catalog.int8and(r.permissions, pg_catalog.int8shl(1, NEW.bit)) = 0;
     RETURN NULL;
 END $$;
-COMMENT ON FUNCTION access_control._join_builtin_roles() IS 'Internal trigger: a permission added to the catalog joins administrator, and bookkeeper when read-only';
+COMMENT ON FUNCTION access_control_internal.join_builtin_roles() IS 'Internal trigger: a permission added to the catalog joins administrator, and bookkeeper when read-only';
 CREATE TRIGGER join_builtin_roles AFTER INSERT ON access_control.permission
-    FOR EACH ROW EXECUTE FUNCTION access_control._join_builtin_roles();
+    FOR EACH ROW EXECUTE FUNCTION access_control_internal.join_builtin_roles();
 /*
  * A dump is restored with session_replication_role = replica (see restore),
  * where an ordinary trigger does not fire. join_builtin_roles must, so that
@@ -351,15 +351,15 @@ REVOKE ALL ON FUNCTION
     access_control.permission_names,
     access_control.staff_effective_permissions,
     access_control.validate_permissions,
-    access_control.check_permission_mask,
-    access_control._permissions_arg,
+    access_control_internal.check_permission_mask,
+    access_control_internal.permissions_arg,
     access_control.define_permission,
-    access_control._client_role,
-    access_control._custom_role,
+    access_control_internal.client_role,
+    access_control_internal.custom_role,
     access_control.create_client_role,
     access_control.alter_client_role,
     access_control.drop_client_role,
-    access_control._join_builtin_roles
+    access_control_internal.join_builtin_roles
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     access_control.permission_mask(text[]),

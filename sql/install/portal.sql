@@ -13,7 +13,7 @@ CREATE TABLE access_control.portal_user (
     UNIQUE (business_id, email)
 );
 CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF permissions ON access_control.portal_user
-    FOR EACH ROW EXECUTE FUNCTION access_control.check_permission_mask('permissions');
+    FOR EACH ROW EXECUTE FUNCTION access_control_internal.check_permission_mask('permissions');
 
 /*
  * Raises 42501 unless the current actor may manage the portal records of
@@ -27,7 +27,7 @@ CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF permissions ON a
  *     business, whose effective permissions there (capped by the link's
  *     ceiling) hold the permission and every one given or taken away.
  */
-CREATE FUNCTION access_control._authorize_portal(business_id bigint, needed text,
+CREATE FUNCTION access_control_internal.authorize_portal(business_id bigint, needed text,
     grant_mask bigint DEFAULT 0, old_mask bigint DEFAULT 0) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
@@ -43,7 +43,7 @@ BEGIN
         RETURN;
     ELSIF actor LIKE 'portal:%' THEN
         SELECT * INTO me_portal FROM access_control.portal_user u WHERE u.id = pg_catalog.substr(actor, 8)::bigint;
-        IF me_portal.business_id IS DISTINCT FROM _authorize_portal.business_id
+        IF me_portal.business_id IS DISTINCT FROM authorize_portal.business_id
            OR me_portal.status <> 'active' OR NOT me_portal.can_login THEN
             RAISE EXCEPTION 'permission denied to manage the portal users of business %', business_id
                 USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not an active portal user of this business.', actor);
@@ -72,15 +72,15 @@ BEGIN
                       pg_catalog.array_to_string(access_control.permission_names(touched & ~held), ', '), business_id);
     END IF;
 END $$;
-COMMENT ON FUNCTION access_control._authorize_portal(bigint, text, bigint, bigint) IS 'Internal: raises 42501 unless the current actor may manage the business''s portal records and holds every permission touched';
+COMMENT ON FUNCTION access_control_internal.authorize_portal(bigint, text, bigint, bigint) IS 'Internal: raises 42501 unless the current actor may manage the business''s portal records and holds every permission touched';
 
-CREATE FUNCTION access_control._portal_user(portal_user_id bigint) RETURNS access_control.portal_user
+CREATE FUNCTION access_control_internal.portal_user(portal_user_id bigint) RETURNS access_control.portal_user
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     u access_control.portal_user;
 BEGIN
-    PERFORM access_control._not_null(portal_user_id, 'portal_user_id');
+    PERFORM access_control_internal.not_null(portal_user_id, 'portal_user_id');
     SELECT * INTO u FROM access_control.portal_user p WHERE p.id = portal_user_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'portal user % does not exist', portal_user_id
@@ -88,17 +88,17 @@ BEGIN
     END IF;
     RETURN u;
 END $$;
-COMMENT ON FUNCTION access_control._portal_user(bigint) IS 'Internal: the locked portal_user row, or 22023';
+COMMENT ON FUNCTION access_control_internal.portal_user(bigint) IS 'Internal: the locked portal_user row, or 22023';
 
 CREATE FUNCTION access_control.add_portal_user(business_id bigint, email text, permissions text[] DEFAULT NULL) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    e text := access_control._normalize_email(email);
+    e text := access_control_internal.normalize_email(email);
     mask bigint;
     u access_control.portal_user;
 BEGIN
-    PERFORM access_control._business_exists(business_id);
+    PERFORM access_control_internal.business_exists(business_id);
     IF permissions IS NULL THEN
         SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) INTO mask FROM access_control.permission p;
     ELSE
@@ -106,7 +106,7 @@ BEGIN
     END IF;
     SELECT * INTO u FROM access_control.portal_user p
      WHERE p.business_id = add_portal_user.business_id AND p.email = e FOR NO KEY UPDATE;
-    PERFORM access_control._authorize_portal(business_id, 'users.manage', mask,
+    PERFORM access_control_internal.authorize_portal(business_id, 'users.manage', mask,
         CASE WHEN u.status = 'active' THEN u.permissions ELSE 0 END);
     IF u.id IS NULL THEN
         INSERT INTO access_control.portal_user (business_id, email, permissions)
@@ -127,10 +127,10 @@ CREATE FUNCTION access_control.set_portal_permissions(portal_user_id bigint, per
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    u access_control.portal_user := access_control._portal_user(portal_user_id);
-    mask bigint := access_control._permissions_arg(permissions, 'permissions');
+    u access_control.portal_user := access_control_internal.portal_user(portal_user_id);
+    mask bigint := access_control_internal.permissions_arg(permissions, 'permissions');
 BEGIN
-    PERFORM access_control._authorize_portal(u.business_id, 'users.manage', mask, u.permissions);
+    PERFORM access_control_internal.authorize_portal(u.business_id, 'users.manage', mask, u.permissions);
     IF u.status <> 'active' OR NOT u.can_login THEN
         RAISE EXCEPTION 'portal user % is % and holds no permissions', portal_user_id,
                 CASE WHEN u.can_login THEN 'removed' ELSE 'a contact' END
@@ -144,9 +144,9 @@ CREATE FUNCTION access_control.remove_portal_user(portal_user_id bigint) RETURNS
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    u access_control.portal_user := access_control._portal_user(portal_user_id);
+    u access_control.portal_user := access_control_internal.portal_user(portal_user_id);
 BEGIN
-    PERFORM access_control._authorize_portal(u.business_id,
+    PERFORM access_control_internal.authorize_portal(u.business_id,
         CASE WHEN u.can_login THEN 'users.manage' ELSE 'contacts.manage' END, 0, u.permissions);
     UPDATE access_control.portal_user p SET status = 'removed' WHERE p.id = u.id AND p.status <> 'removed';
 END $$;
@@ -156,11 +156,11 @@ CREATE FUNCTION access_control.add_contact(business_id bigint, email text, name 
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    e text := access_control._normalize_email(email);
+    e text := access_control_internal.normalize_email(email);
     u access_control.portal_user;
 BEGIN
-    PERFORM access_control._business_exists(business_id);
-    PERFORM access_control._authorize_portal(business_id, 'contacts.manage');
+    PERFORM access_control_internal.business_exists(business_id);
+    PERFORM access_control_internal.authorize_portal(business_id, 'contacts.manage');
     IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
         RAISE EXCEPTION 'contact name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the contact''s display name.';
     END IF;
@@ -184,8 +184,8 @@ COMMENT ON FUNCTION access_control.add_contact(bigint, text, text) IS 'Adds a co
 REVOKE ALL ON TABLE access_control.portal_user FROM PUBLIC;
 REVOKE ALL ON SEQUENCE access_control.portal_user_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
-    access_control._authorize_portal,
-    access_control._portal_user,
+    access_control_internal.authorize_portal,
+    access_control_internal.portal_user,
     access_control.add_portal_user,
     access_control.set_portal_permissions,
     access_control.remove_portal_user,

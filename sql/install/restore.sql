@@ -5,7 +5,7 @@
  * every table pg_dump carries, makes a plain restore fail on each table
  * with a hint, instead of loading part of the data (src/restore.c).
  */
-CREATE FUNCTION access_control.restore_guard() RETURNS trigger
+CREATE FUNCTION access_control_internal.restore_guard() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'ac_restore_guard';
-COMMENT ON FUNCTION access_control.restore_guard() IS 'Trigger: refuses to load dumped rows unless session_replication_role = replica, with a hint';
-REVOKE ALL ON FUNCTION access_control.restore_guard FROM PUBLIC;
+COMMENT ON FUNCTION access_control_internal.restore_guard() IS 'Trigger: refuses to load dumped rows unless session_replication_role = replica, with a hint';
+REVOKE ALL ON FUNCTION access_control_internal.restore_guard FROM PUBLIC;

@@ -10,7 +10,7 @@
  */
 
 /* Raises 42501 unless the current actor may see the access of staff member s. */
-CREATE FUNCTION access_control._may_see_staff(s access_control.staff) RETURNS void
+CREATE FUNCTION access_control_internal.may_see_staff(s access_control.staff) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -31,63 +31,63 @@ BEGIN
                   DETAIL = pg_catalog.format('Actor %s is neither this member nor an active owner or admin of the member''s firm.', actor);
     END IF;
 END $$;
-COMMENT ON FUNCTION access_control._may_see_staff(access_control.staff) IS 'Internal: raises 42501 unless the current actor may see this member''s access';
+COMMENT ON FUNCTION access_control_internal.may_see_staff(access_control.staff) IS 'Internal: raises 42501 unless the current actor may see this member''s access';
 
-CREATE FUNCTION access_control._staff_row(staff_id bigint) RETURNS access_control.staff
+CREATE FUNCTION access_control_internal.staff_row(staff_id bigint) RETURNS access_control.staff
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s access_control.staff;
 BEGIN
-    PERFORM access_control._not_null(staff_id, 'staff_id');
+    PERFORM access_control_internal.not_null(staff_id, 'staff_id');
     SELECT * INTO s FROM access_control.staff WHERE id = staff_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'staff member % does not exist', staff_id
             USING ERRCODE = '22023', HINT = 'Staff ids are listed in access_control.staff.';
     END IF;
-    PERFORM access_control._may_see_staff(s);
+    PERFORM access_control_internal.may_see_staff(s);
     RETURN s;
 END $$;
-COMMENT ON FUNCTION access_control._staff_row(bigint) IS 'Internal: the staff row after the check that the actor may see its access';
+COMMENT ON FUNCTION access_control_internal.staff_row(bigint) IS 'Internal: the staff row after the check that the actor may see its access';
 
 /* Every unexpired grant reaching staff member s on business b: (team name or NULL for direct, role name). */
-CREATE FUNCTION access_control._live_grants(staff_id bigint, business_id bigint)
+CREATE FUNCTION access_control_internal.live_grants(staff_id bigint, business_id bigint)
     RETURNS TABLE (team text, role text, permissions bigint, expires_at timestamptz)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
     SELECT NULL::text, r.name, r.permissions, g.expires_at
       FROM access_control.staff_grant g JOIN access_control.client_role r ON r.id = g.role_id
-     WHERE g.staff_id = _live_grants.staff_id AND g.business_id = _live_grants.business_id
+     WHERE g.staff_id = live_grants.staff_id AND g.business_id = live_grants.business_id
     UNION ALL
     SELECT t.name, r.name, r.permissions, g.expires_at
       FROM access_control.team_member m
       JOIN access_control.team t ON t.id = m.team_id
       JOIN access_control.team_grant g ON g.team_id = m.team_id
       JOIN access_control.client_role r ON r.id = g.role_id
-     WHERE m.staff_id = _live_grants.staff_id AND g.business_id = _live_grants.business_id
+     WHERE m.staff_id = live_grants.staff_id AND g.business_id = live_grants.business_id
 $$;
-COMMENT ON FUNCTION access_control._live_grants(bigint, bigint) IS 'Internal: every direct and team grant of the member on the business, expired or not';
+COMMENT ON FUNCTION access_control_internal.live_grants(bigint, bigint) IS 'Internal: every direct and team grant of the member on the business, expired or not';
 
 CREATE FUNCTION access_control.staff_access(staff_id bigint)
     RETURNS TABLE (business_id bigint, business_name text, direct boolean, via_teams text[], roles text[], permissions text[])
     LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control._staff_row(staff_id);
+    s access_control.staff := access_control_internal.staff_row(staff_id);
 BEGIN
     RETURN QUERY
     SELECT b.id, b.name,
-           CASE WHEN s.role = 'member' THEN EXISTS (SELECT 1 FROM access_control._live_grants(s.id, b.id) g
+           CASE WHEN s.role = 'member' THEN EXISTS (SELECT 1 FROM access_control_internal.live_grants(s.id, b.id) g
                                                      WHERE g.team IS NULL AND (g.expires_at IS NULL OR g.expires_at > pg_catalog.now()))
                 ELSE false END,
            CASE WHEN s.role = 'member' THEN
                 (SELECT coalesce(pg_catalog.array_agg(DISTINCT g.team ORDER BY g.team), '{}')
-                   FROM access_control._live_grants(s.id, b.id) g
+                   FROM access_control_internal.live_grants(s.id, b.id) g
                   WHERE g.team IS NOT NULL AND (g.expires_at IS NULL OR g.expires_at > pg_catalog.now()))
                 ELSE '{}'::text[] END,
            CASE WHEN s.role = 'member' THEN
                 (SELECT coalesce(pg_catalog.array_agg(DISTINCT g.role ORDER BY g.role), '{}')
-                   FROM access_control._live_grants(s.id, b.id) g
+                   FROM access_control_internal.live_grants(s.id, b.id) g
                   WHERE g.expires_at IS NULL OR g.expires_at > pg_catalog.now())
                 ELSE ARRAY[s.role] END,
            access_control.staff_effective_permissions(s.id, b.id)
@@ -107,7 +107,7 @@ DECLARE
     actor text := access_control.current_actor();
     me access_control.staff;
 BEGIN
-    PERFORM access_control._business_exists(business_id);
+    PERFORM access_control_internal.business_exists(business_id);
     IF actor IS NOT NULL THEN
         IF actor LIKE 'staff:%' THEN
             SELECT * INTO me FROM access_control.staff s WHERE s.id = pg_catalog.substr(actor, 7)::bigint;
@@ -124,11 +124,11 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT s.id, s.email, s.role,
-           s.role = 'member' AND EXISTS (SELECT 1 FROM access_control._live_grants(s.id, business_access.business_id) g
+           s.role = 'member' AND EXISTS (SELECT 1 FROM access_control_internal.live_grants(s.id, business_access.business_id) g
                                           WHERE g.team IS NULL AND (g.expires_at IS NULL OR g.expires_at > pg_catalog.now())),
            CASE WHEN s.role = 'member' THEN
                 (SELECT coalesce(pg_catalog.array_agg(DISTINCT g.team ORDER BY g.team), '{}')
-                   FROM access_control._live_grants(s.id, business_access.business_id) g
+                   FROM access_control_internal.live_grants(s.id, business_access.business_id) g
                   WHERE g.team IS NOT NULL AND (g.expires_at IS NULL OR g.expires_at > pg_catalog.now()))
                 ELSE '{}'::text[] END,
            access_control.staff_effective_permissions(s.id, business_access.business_id)
@@ -149,8 +149,8 @@ DECLARE
     s access_control.staff;
     l access_control.firm_client;
 BEGIN
-    PERFORM access_control._business_exists(business_id);
-    s := access_control._staff_row(staff_id);
+    PERFORM access_control_internal.business_exists(business_id);
+    s := access_control_internal.staff_row(staff_id);
     SELECT * INTO l FROM access_control.firm_client fc
      WHERE fc.firm_id = s.firm_id AND fc.business_id = explain_access.business_id;
 
@@ -163,7 +163,7 @@ BEGIN
             RETURN QUERY
             SELECT CASE WHEN g.team IS NULL THEN 'direct grant' ELSE 'team ' || g.team END,
                    g.role, access_control.permission_names(g.permissions)
-              FROM access_control._live_grants(s.id, business_id) g
+              FROM access_control_internal.live_grants(s.id, business_id) g
              WHERE g.expires_at IS NULL OR g.expires_at > pg_catalog.now()
              ORDER BY g.team NULLS FIRST, g.role;
         END IF;
@@ -186,13 +186,13 @@ BEGIN
         RETURN QUERY SELECT 'link disconnected'::text, NULL::text, access_control.permission_names(l.ceiling);
     END IF;
     IF s.role = 'member' THEN
-        IF NOT EXISTS (SELECT 1 FROM access_control._live_grants(s.id, business_id)) THEN
+        IF NOT EXISTS (SELECT 1 FROM access_control_internal.live_grants(s.id, business_id)) THEN
             RETURN QUERY SELECT 'no grant'::text, NULL::text, NULL::text[];
         ELSE
             RETURN QUERY
             SELECT CASE WHEN g.team IS NULL THEN 'grant expired: direct' ELSE 'grant expired: team ' || g.team END,
                    g.role, access_control.permission_names(g.permissions)
-              FROM access_control._live_grants(s.id, business_id) g
+              FROM access_control_internal.live_grants(s.id, business_id) g
              WHERE g.expires_at <= pg_catalog.now()
              ORDER BY g.team NULLS FIRST, g.role;
         END IF;
@@ -213,9 +213,9 @@ CREATE FUNCTION access_control.my_businesses(search text DEFAULT NULL)
 $$;
 COMMENT ON FUNCTION access_control.my_businesses(text) IS 'The account switcher: businesses the current actor can see, by name, optionally filtered (case-insensitive substring)';
 REVOKE ALL ON FUNCTION
-    access_control._may_see_staff,
-    access_control._staff_row,
-    access_control._live_grants,
+    access_control_internal.may_see_staff,
+    access_control_internal.staff_row,
+    access_control_internal.live_grants,
     access_control.staff_access,
     access_control.business_access,
     access_control.explain_access,

@@ -10,7 +10,7 @@
  *   - dump_filter: which rows pg_dump saves: the two tables this script
  *     seeds dump only the rows added later (see permissions).
  */
-CREATE FUNCTION access_control._access_tables()
+CREATE FUNCTION access_control_internal.access_tables()
     RETURNS TABLE (name name, cache_scope text, audited boolean, dump_filter text)
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp AS $$
@@ -31,8 +31,8 @@ CREATE FUNCTION access_control._access_tables()
            ('api_key_usage', NULL, false, ''),
            ('audit_log', NULL, false, '')
 $$;
-COMMENT ON FUNCTION access_control._access_tables() IS 'Internal: the extension''s tables, with their cache scope, whether they are audited and which rows pg_dump saves';
-REVOKE ALL ON FUNCTION access_control._access_tables FROM PUBLIC;
+COMMENT ON FUNCTION access_control_internal.access_tables() IS 'Internal: the extension''s tables, with their cache scope, whether they are audited and which rows pg_dump saves';
+REVOKE ALL ON FUNCTION access_control_internal.access_tables FROM PUBLIC;
 
 DO $$
 DECLARE
@@ -40,12 +40,12 @@ DECLARE
     tbl text;
     seq text;
 BEGIN
-    FOR t IN SELECT * FROM access_control._access_tables() LOOP
+    FOR t IN SELECT * FROM access_control_internal.access_tables() LOOP
         tbl := pg_catalog.format('access_control.%I', t.name);
         IF t.cache_scope IS NOT NULL THEN
             EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_cache BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
                             ON %s FOR EACH STATEMENT
-                            EXECUTE FUNCTION access_control.invalidate_cache(%L)', tbl,
+                            EXECUTE FUNCTION access_control_internal.invalidate_cache(%L)', tbl,
                            t.cache_scope);
             -- also under session_replication_role = replica (logical replication,
             -- a DBA's bulk load): a cache that missed a change would be stale
@@ -54,22 +54,22 @@ BEGIN
         IF t.cache_scope = 'staff' THEN
             EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_staff_cache_insert AFTER INSERT ON %s
                             REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-                            EXECUTE FUNCTION access_control.invalidate_staff_cache()', tbl);
+                            EXECUTE FUNCTION access_control_internal.invalidate_staff_cache()', tbl);
             EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_staff_cache_update AFTER UPDATE ON %s
                             REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-                            EXECUTE FUNCTION access_control.invalidate_staff_cache()', tbl);
+                            EXECUTE FUNCTION access_control_internal.invalidate_staff_cache()', tbl);
             EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_staff_cache_delete AFTER DELETE ON %s
                             REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-                            EXECUTE FUNCTION access_control.invalidate_staff_cache()', tbl);
+                            EXECUTE FUNCTION access_control_internal.invalidate_staff_cache()', tbl);
             EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_staff_cache_insert', tbl);
             EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_staff_cache_update', tbl);
             EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_staff_cache_delete', tbl);
         END IF;
         IF t.audited THEN
-            PERFORM access_control._audit_table(tbl::regclass);
+            PERFORM access_control_internal.audit_table(tbl::regclass);
         END IF;
         EXECUTE pg_catalog.format('CREATE TRIGGER restore_guard BEFORE INSERT ON %s
-                        FOR EACH STATEMENT EXECUTE FUNCTION access_control.restore_guard()', tbl);
+                        FOR EACH STATEMENT EXECUTE FUNCTION access_control_internal.restore_guard()', tbl);
         PERFORM pg_catalog.pg_extension_config_dump(tbl::regclass, t.dump_filter);
         seq := pg_catalog.pg_get_serial_sequence(tbl, 'id')
           FROM pg_catalog.pg_attribute a

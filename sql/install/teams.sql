@@ -27,22 +27,22 @@ CREATE TABLE access_control.team_grant (
 CREATE INDEX ON access_control.team_grant (business_id);
 CREATE INDEX ON access_control.team_grant (role_id);
 
-CREATE FUNCTION access_control._team(team_id bigint) RETURNS access_control.team
+CREATE FUNCTION access_control_internal.team(team_id bigint) RETURNS access_control.team
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     t access_control.team;
 BEGIN
-    PERFORM access_control._not_null(team_id, 'team_id');
+    PERFORM access_control_internal.not_null(team_id, 'team_id');
     SELECT * INTO t FROM access_control.team WHERE id = team_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'team % does not exist', team_id
             USING ERRCODE = '22023', HINT = 'Team ids are listed in access_control.team.';
     END IF;
-    PERFORM access_control._authorize(t.firm_id);
+    PERFORM access_control_internal.authorize(t.firm_id);
     RETURN t;
 END $$;
-COMMENT ON FUNCTION access_control._team(bigint) IS 'Internal: the locked team row after the authority check, or an ERROR';
+COMMENT ON FUNCTION access_control_internal.team(bigint) IS 'Internal: the locked team row after the authority check, or an ERROR';
 
 CREATE FUNCTION access_control.create_team(firm_id bigint, name text) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -50,8 +50,8 @@ CREATE FUNCTION access_control.create_team(firm_id bigint, name text) RETURNS bi
 DECLARE
     tid bigint;
 BEGIN
-    PERFORM access_control._firm_exists(firm_id);
-    PERFORM access_control._authorize(firm_id);
+    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.authorize(firm_id);
     IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
         RAISE EXCEPTION 'team name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the team''s display name.';
     END IF;
@@ -68,7 +68,7 @@ CREATE FUNCTION access_control.drop_team(team_id bigint) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    t access_control.team := access_control._team(team_id);
+    t access_control.team := access_control_internal.team(team_id);
 BEGIN
     DELETE FROM access_control.team_grant g WHERE g.team_id = t.id;
     DELETE FROM access_control.team_member m WHERE m.team_id = t.id;
@@ -80,8 +80,8 @@ CREATE FUNCTION access_control.add_team_member(team_id bigint, staff_id bigint) 
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    t access_control.team := access_control._team(team_id);
-    s access_control.staff := access_control._active_staff(staff_id);
+    t access_control.team := access_control_internal.team(team_id);
+    s access_control.staff := access_control_internal.active_staff(staff_id);
 BEGIN
     IF s.firm_id <> t.firm_id THEN
         RAISE EXCEPTION 'staff member % is not in the firm of team %', staff_id, team_id
@@ -95,9 +95,9 @@ CREATE FUNCTION access_control.remove_team_member(team_id bigint, staff_id bigin
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    t access_control.team := access_control._team(team_id);
+    t access_control.team := access_control_internal.team(team_id);
 BEGIN
-    PERFORM access_control._not_null(staff_id, 'staff_id');
+    PERFORM access_control_internal.not_null(staff_id, 'staff_id');
     DELETE FROM access_control.team_member m WHERE m.team_id = t.id AND m.staff_id = remove_team_member.staff_id;
 END $$;
 COMMENT ON FUNCTION access_control.remove_team_member(bigint, bigint) IS 'Removes a staff member from the team';
@@ -107,11 +107,11 @@ CREATE FUNCTION access_control.grant_team_access(team_id bigint, business_ids bi
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    t access_control.team := access_control._team(team_id);
-    rid bigint := access_control._client_role(t.firm_id, role);
+    t access_control.team := access_control_internal.team(team_id);
+    rid bigint := access_control_internal.client_role(t.firm_id, role);
 BEGIN
-    PERFORM access_control._check_expiry(expires_at);
-    PERFORM access_control._check_linked(t.firm_id, business_ids);
+    PERFORM access_control_internal.check_expiry(expires_at);
+    PERFORM access_control_internal.check_linked(t.firm_id, business_ids);
     INSERT INTO access_control.team_grant AS g (team_id, business_id, role_id, expires_at)
     SELECT t.id, b, rid, expires_at FROM (SELECT DISTINCT pg_catalog.unnest(business_ids) AS b) u
     ON CONFLICT ON CONSTRAINT team_grant_pkey DO UPDATE
@@ -124,16 +124,16 @@ CREATE FUNCTION access_control.revoke_team_access(team_id bigint, business_ids b
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    t access_control.team := access_control._team(team_id);
+    t access_control.team := access_control_internal.team(team_id);
 BEGIN
-    PERFORM access_control._not_null(business_ids, 'business_ids');
+    PERFORM access_control_internal.not_null(business_ids, 'business_ids');
     DELETE FROM access_control.team_grant g WHERE g.team_id = t.id AND g.business_id = ANY (business_ids);
 END $$;
 COMMENT ON FUNCTION access_control.revoke_team_access(bigint, bigint[]) IS 'Removes the team''s grants on the businesses';
 REVOKE ALL ON TABLE access_control.team, access_control.team_member, access_control.team_grant FROM PUBLIC;
 REVOKE ALL ON SEQUENCE access_control.team_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
-    access_control._team,
+    access_control_internal.team,
     access_control.create_team,
     access_control.drop_team,
     access_control.add_team_member,
