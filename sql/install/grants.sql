@@ -85,7 +85,7 @@ CREATE FUNCTION access_control.revoke_client_access(staff_id bigint, business_id
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control_internal.staff(staff_id, true);
+    s access_control.staff := access_control_internal.lookup(NULL::access_control.staff, staff_id, true);
 BEGIN
     PERFORM access_control_internal.authorize(s.firm_id);
     PERFORM access_control_internal.not_null(business_ids, 'business_ids');

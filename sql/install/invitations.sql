@@ -51,23 +51,6 @@ CREATE FUNCTION access_control_internal.setting_interval(name text) RETURNS inte
 $$;
 COMMENT ON FUNCTION access_control_internal.setting_interval(text) IS 'Internal: a setting measured in seconds, as an interval';
 
-/* The invitation row, locked; 22023 when there is none. */
-CREATE FUNCTION access_control_internal.invitation(invitation_id bigint) RETURNS access_control.invitation
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    i access_control.invitation;
-BEGIN
-    PERFORM access_control_internal.not_null(invitation_id, 'invitation_id');
-    SELECT * INTO i FROM access_control.invitation v WHERE v.id = invitation_id FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'invitation % does not exist', invitation_id
-            USING ERRCODE = '22023', HINT = 'Pending invitations are listed in access_control.pending_invitations.';
-    END IF;
-    RETURN i;
-END $$;
-COMMENT ON FUNCTION access_control_internal.invitation(bigint) IS 'Internal: the invitation row, locked, or 22023 when there is none';
-
 CREATE FUNCTION access_control.invite_staff(firm_id bigint, email text, role text DEFAULT 'member',
     first_name text DEFAULT NULL, last_name text DEFAULT NULL)
     RETURNS TABLE (invitation_id bigint, token text)
@@ -78,7 +61,7 @@ DECLARE
     iid bigint;
     t record;
 BEGIN
-    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
     PERFORM access_control_internal.check_choice(role, '{owner,admin,member}', 'staff role');
     PERFORM access_control_internal.authorize(firm_id, role);
     IF EXISTS (SELECT 1 FROM access_control.staff s
@@ -135,7 +118,7 @@ CREATE FUNCTION access_control.record_invitation_event(invitation_id bigint, sta
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    i access_control.invitation := access_control_internal.invitation(invitation_id);
+    i access_control.invitation := access_control_internal.lookup(NULL::access_control.invitation, invitation_id, true);
     next_state text;
 BEGIN
     PERFORM access_control_internal.check_choice(state, '{not_sent,sent,delivered,opened,bounced,spam_reported}', 'delivery state');
@@ -156,7 +139,7 @@ CREATE FUNCTION access_control.resend_invitation(invitation_id bigint) RETURNS t
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    i access_control.invitation := access_control_internal.invitation(invitation_id);
+    i access_control.invitation := access_control_internal.lookup(NULL::access_control.invitation, invitation_id, true);
     available_at timestamptz;
     t record;
 BEGIN
@@ -187,7 +170,7 @@ CREATE FUNCTION access_control.cancel_invitation(invitation_id bigint) RETURNS v
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    i access_control.invitation := access_control_internal.invitation(invitation_id);
+    i access_control.invitation := access_control_internal.lookup(NULL::access_control.invitation, invitation_id, true);
 BEGIN
     PERFORM access_control_internal.authorize(i.firm_id, i.role);
     IF i.status = 'accepted' THEN
@@ -269,7 +252,6 @@ REVOKE ALL ON FUNCTION
     access_control_internal.invitation_token_id,
     access_control_internal.check_invitation_token,
     access_control_internal.setting_interval,
-    access_control_internal.invitation,
     access_control.invite_staff,
     access_control_internal.next_delivery_state,
     access_control.record_invitation_event,

@@ -81,17 +81,11 @@ CREATE FUNCTION access_control.revoke_api_key(key_id bigint) RETURNS void
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    k access_control.api_key;
+    k access_control.api_key := access_control_internal.lookup(NULL::access_control.api_key, key_id, true);
     s access_control.staff;
 BEGIN
-    PERFORM access_control_internal.not_null(key_id, 'key_id');
-    SELECT * INTO k FROM access_control.api_key WHERE id = key_id FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'API key % does not exist', key_id
-            USING ERRCODE = '22023', HINT = 'API keys are listed in access_control.api_keys.';
-    END IF;
     IF access_control.current_actor() IS DISTINCT FROM 'staff:' || k.staff_id THEN
-        s := access_control_internal.staff(k.staff_id);
+        s := access_control_internal.lookup(NULL::access_control.staff, k.staff_id);
         PERFORM access_control_internal.authorize(s.firm_id, s.role);
     END IF;
     UPDATE access_control.api_key SET revoked_at = pg_catalog.now()

@@ -81,8 +81,8 @@ DECLARE
     mask bigint;
     l access_control.firm_client;
 BEGIN
-    PERFORM access_control_internal.business_exists(business_id);
-    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
     PERFORM access_control_internal.authorize_business(business_id);
     IF ceiling IS NULL THEN
         SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) INTO mask
@@ -122,8 +122,8 @@ CREATE FUNCTION access_control_internal.pending_link(firm_id bigint, business_id
 DECLARE
     l access_control.firm_client;
 BEGIN
-    PERFORM access_control_internal.firm_exists(firm_id);
-    PERFORM access_control_internal.business_exists(business_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
     PERFORM access_control_internal.authorize(firm_id);
     l := access_control_internal.link(firm_id, business_id);
     IF l.status <> 'pending' THEN
@@ -172,8 +172,8 @@ DECLARE
     actor text := access_control.current_actor();
     l access_control.firm_client;
 BEGIN
-    PERFORM access_control_internal.business_exists(business_id);
-    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
     IF actor LIKE 'staff:%' THEN
         PERFORM access_control_internal.authorize(firm_id);
     ELSE
@@ -190,7 +190,7 @@ CREATE FUNCTION access_control.firm_clients(firm_id bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
     PERFORM access_control_internal.authorize(firm_id);
     RETURN QUERY
     SELECT b.id, b.name,

@@ -229,14 +229,8 @@ CREATE FUNCTION access_control_internal.custom_role(role_id bigint) RETURNS acce
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    r access_control.client_role;
+    r access_control.client_role := access_control_internal.lookup(NULL::access_control.client_role, role_id, true);
 BEGIN
-    PERFORM access_control_internal.not_null(role_id, 'role_id');
-    SELECT * INTO r FROM access_control.client_role c WHERE c.id = role_id FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'client role % does not exist', role_id
-            USING ERRCODE = '22023', HINT = 'Client roles are listed in access_control.client_role.';
-    END IF;
     IF r.firm_id IS NULL THEN
         RAISE EXCEPTION 'permission denied to change built-in client role "%"', r.name
             USING ERRCODE = '42501', DETAIL = 'Built-in client roles are shared by every firm.',
@@ -255,7 +249,7 @@ DECLARE
     mask bigint;
     rid bigint;
 BEGIN
-    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
     PERFORM access_control_internal.authorize(firm_id);
     IF n IS NULL OR n = '' THEN
         RAISE EXCEPTION 'client role name must not be empty'

@@ -74,22 +74,6 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control_internal.authorize_portal(bigint, text, bigint, bigint) IS 'Internal: raises 42501 unless the current actor may manage the business''s portal records and holds every permission touched';
 
-CREATE FUNCTION access_control_internal.portal_user(portal_user_id bigint) RETURNS access_control.portal_user
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    u access_control.portal_user;
-BEGIN
-    PERFORM access_control_internal.not_null(portal_user_id, 'portal_user_id');
-    SELECT * INTO u FROM access_control.portal_user p WHERE p.id = portal_user_id FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'portal user % does not exist', portal_user_id
-            USING ERRCODE = '22023', HINT = 'Portal users are listed in access_control.portal_user.';
-    END IF;
-    RETURN u;
-END $$;
-COMMENT ON FUNCTION access_control_internal.portal_user(bigint) IS 'Internal: the locked portal_user row, or 22023';
-
 CREATE FUNCTION access_control.add_portal_user(business_id bigint, email text, permissions text[] DEFAULT NULL) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
@@ -98,7 +82,7 @@ DECLARE
     mask bigint;
     u access_control.portal_user;
 BEGIN
-    PERFORM access_control_internal.business_exists(business_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
     IF permissions IS NULL THEN
         SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) INTO mask FROM access_control.permission p;
     ELSE
@@ -127,7 +111,7 @@ CREATE FUNCTION access_control.set_portal_permissions(portal_user_id bigint, per
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    u access_control.portal_user := access_control_internal.portal_user(portal_user_id);
+    u access_control.portal_user := access_control_internal.lookup(NULL::access_control.portal_user, portal_user_id, true);
     mask bigint := access_control_internal.permissions_arg(permissions, 'permissions');
 BEGIN
     PERFORM access_control_internal.authorize_portal(u.business_id, 'users.manage', mask, u.permissions);
@@ -144,7 +128,7 @@ CREATE FUNCTION access_control.remove_portal_user(portal_user_id bigint) RETURNS
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    u access_control.portal_user := access_control_internal.portal_user(portal_user_id);
+    u access_control.portal_user := access_control_internal.lookup(NULL::access_control.portal_user, portal_user_id, true);
 BEGIN
     PERFORM access_control_internal.authorize_portal(u.business_id,
         CASE WHEN u.can_login THEN 'users.manage' ELSE 'contacts.manage' END, 0, u.permissions);
@@ -159,7 +143,7 @@ DECLARE
     e text := access_control_internal.normalize_email(email);
     u access_control.portal_user;
 BEGIN
-    PERFORM access_control_internal.business_exists(business_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
     PERFORM access_control_internal.authorize_portal(business_id, 'contacts.manage');
     IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
         RAISE EXCEPTION 'contact name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the contact''s display name.';
@@ -185,7 +169,6 @@ REVOKE ALL ON TABLE access_control.portal_user FROM PUBLIC;
 REVOKE ALL ON SEQUENCE access_control.portal_user_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
     access_control_internal.authorize_portal,
-    access_control_internal.portal_user,
     access_control.add_portal_user,
     access_control.set_portal_permissions,
     access_control.remove_portal_user,

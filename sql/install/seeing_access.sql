@@ -37,14 +37,8 @@ CREATE FUNCTION access_control_internal.staff_row(staff_id bigint) RETURNS acces
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff;
+    s access_control.staff := access_control_internal.lookup(NULL::access_control.staff, staff_id);
 BEGIN
-    PERFORM access_control_internal.not_null(staff_id, 'staff_id');
-    SELECT * INTO s FROM access_control.staff WHERE id = staff_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'staff member % does not exist', staff_id
-            USING ERRCODE = '22023', HINT = 'Staff ids are listed in access_control.staff.';
-    END IF;
     PERFORM access_control_internal.may_see_staff(s);
     RETURN s;
 END $$;
@@ -107,7 +101,7 @@ DECLARE
     actor text := access_control.current_actor();
     me access_control.staff;
 BEGIN
-    PERFORM access_control_internal.business_exists(business_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
     IF actor IS NOT NULL THEN
         IF actor LIKE 'staff:%' THEN
             SELECT * INTO me FROM access_control.staff s WHERE s.id = pg_catalog.substr(actor, 7)::bigint;
@@ -149,7 +143,7 @@ DECLARE
     s access_control.staff;
     l access_control.firm_client;
 BEGIN
-    PERFORM access_control_internal.business_exists(business_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
     s := access_control_internal.staff_row(staff_id);
     SELECT * INTO l FROM access_control.firm_client fc
      WHERE fc.firm_id = s.firm_id AND fc.business_id = explain_access.business_id;
