@@ -57,6 +57,8 @@ BEGIN;
 SET LOCAL ROLE ak_app;
 SELECT access_control.authenticate(:'max_key') = :max AS authenticated_as_max;
 SELECT access_control.current_actor() = 'staff:' || :max AS actor_is_max;
+SELECT access_control.current_staff_id() = :max AS staff_id_is_max,
+       access_control.current_portal_user_id() AS portal_user_id;
 SELECT memo FROM ak_ledger ORDER BY id;
 COMMIT;
 -- The actor ended with the transaction.

@@ -17,10 +17,25 @@ COMMENT ON FUNCTION access_control.clear_actor() IS 'Stop acting as anyone for t
 CREATE FUNCTION access_control.current_actor() RETURNS text
     LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_current_actor';
 COMMENT ON FUNCTION access_control.current_actor() IS 'staff:N, portal:N, or NULL when no actor is set';
+
+CREATE FUNCTION access_control.current_staff_id() RETURNS bigint
+    LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_current_staff_id';
+COMMENT ON FUNCTION access_control.current_staff_id() IS 'The id of the staff member acting, or NULL when the actor is not a staff member';
+
+CREATE FUNCTION access_control.current_portal_user_id() RETURNS bigint
+    LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_current_portal_user_id';
+COMMENT ON FUNCTION access_control.current_portal_user_id() IS 'The id of the portal user acting, or NULL when the actor is not a portal user';
+
 REVOKE ALL ON FUNCTION
     access_control.set_actor,
     access_control.set_portal_actor,
     access_control.clear_actor,
-    access_control.current_actor
+    access_control.current_actor,
+    access_control.current_staff_id,
+    access_control.current_portal_user_id
 FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION access_control.current_actor() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    access_control.current_actor(),
+    access_control.current_staff_id(),
+    access_control.current_portal_user_id()
+TO PUBLIC;

@@ -56,12 +56,12 @@ BEGIN
     IF actor IS NULL THEN
         RETURN;
     END IF;
-    IF actor NOT LIKE 'staff:%' THEN
+    IF access_control.current_staff_id() IS NULL THEN
         RAISE EXCEPTION 'permission denied to manage firm %', firm_id
             USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not a staff member of this firm.', actor);
     END IF;
     SELECT * INTO me FROM access_control.staff s
-     WHERE s.id = pg_catalog.substr(actor, 7)::bigint;
+     WHERE s.id = access_control.current_staff_id();
     IF me.firm_id IS DISTINCT FROM firm_id OR me.status <> 'active' THEN
         RAISE EXCEPTION 'permission denied to manage firm %', firm_id
             USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not an active staff member of this firm.', actor);
@@ -253,7 +253,7 @@ BEGIN
     IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
         RAISE EXCEPTION 'business name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the client''s display name.';
     END IF;
-    IF access_control.current_actor() LIKE 'portal:%' THEN
+    IF access_control.current_portal_user_id() IS NOT NULL THEN
         RAISE EXCEPTION 'permission denied to create a business'
             USING ERRCODE = '42501', DETAIL = 'Portal users work inside their own business only.';
     END IF;

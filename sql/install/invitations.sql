@@ -241,7 +241,7 @@ SELECT v.id, v.firm_id, v.email, v.role, v.delivery_state,
  WHERE v.status = 'pending'
    AND (access_control.current_actor() IS NULL
         OR EXISTS (SELECT 1 FROM access_control.staff me
-                    WHERE 'staff:' || me.id = access_control.current_actor()
+                    WHERE me.id = access_control.current_staff_id()
                       AND me.status = 'active' AND me.firm_id = v.firm_id
                       AND me.role IN ('owner', 'admin')));
 COMMENT ON VIEW access_control.pending_invitations IS 'Pending invitations with their delivery state, without tokens, filtered by the current actor';

@@ -60,7 +60,7 @@ BEGIN
             RAISE EXCEPTION 'permission denied to create an API key'
                 USING ERRCODE = '42501', DETAIL = 'A session authenticated with an API key cannot create keys.';
         END IF;
-        IF actor IS DISTINCT FROM 'staff:' || s.id THEN
+        IF access_control.current_staff_id() IS DISTINCT FROM s.id THEN
             RAISE EXCEPTION 'permission denied to create an API key for staff member %', staff_id
                 USING ERRCODE = '42501', DETAIL = 'Staff members create their own API keys only.';
         END IF;
@@ -84,7 +84,7 @@ DECLARE
     k access_control.api_key := access_control_internal.lookup(NULL::access_control.api_key, key_id, true);
     s access_control.staff;
 BEGIN
-    IF access_control.current_actor() IS DISTINCT FROM 'staff:' || k.staff_id THEN
+    IF access_control.current_staff_id() IS DISTINCT FROM k.staff_id THEN
         s := access_control_internal.lookup(NULL::access_control.staff, k.staff_id);
         PERFORM access_control_internal.authorize(s.firm_id, s.role);
     END IF;
@@ -121,7 +121,7 @@ SELECT k.id, k.staff_id, k.label, k.created_at, u.last_used_at, k.expires_at, k.
     OR EXISTS (SELECT 1
                  FROM access_control.staff me
                  JOIN access_control.staff owner ON owner.id = k.staff_id
-                WHERE 'staff:' || me.id = access_control.current_actor()
+                WHERE me.id = access_control.current_staff_id()
                   AND me.status = 'active'
                   AND (me.id = owner.id
                        OR (me.firm_id = owner.firm_id AND me.role IN ('owner', 'admin'))));

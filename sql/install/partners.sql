@@ -42,7 +42,7 @@ BEGIN
     IF actor IS NULL THEN
         RETURN;
     END IF;
-    IF actor NOT LIKE 'portal:%' THEN
+    IF access_control.current_portal_user_id() IS NULL THEN
         RAISE EXCEPTION 'permission denied to manage partner firms of business %', business_id
             USING ERRCODE = '42501',
                   DETAIL = pg_catalog.format('Actor %s is staff of a firm; the business itself invites and disconnects partner firms.', actor),
@@ -169,12 +169,11 @@ CREATE FUNCTION access_control.disconnect_partner(business_id bigint, firm_id bi
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    actor text := access_control.current_actor();
     l access_control.firm_client;
 BEGIN
     PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
     PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
-    IF actor LIKE 'staff:%' THEN
+    IF access_control.current_staff_id() IS NOT NULL THEN
         PERFORM access_control_internal.authorize(firm_id);
     ELSE
         PERFORM access_control_internal.authorize_business(business_id);

@@ -41,8 +41,8 @@ DECLARE
 BEGIN
     IF actor IS NULL THEN
         RETURN;
-    ELSIF actor LIKE 'portal:%' THEN
-        SELECT * INTO me_portal FROM access_control.portal_user u WHERE u.id = pg_catalog.substr(actor, 8)::bigint;
+    ELSIF access_control.current_portal_user_id() IS NOT NULL THEN
+        SELECT * INTO me_portal FROM access_control.portal_user u WHERE u.id = access_control.current_portal_user_id();
         IF me_portal.business_id IS DISTINCT FROM authorize_portal.business_id
            OR me_portal.status <> 'active' OR NOT me_portal.can_login THEN
             RAISE EXCEPTION 'permission denied to manage the portal users of business %', business_id
@@ -50,7 +50,7 @@ BEGIN
         END IF;
         held := access_control.validate_permissions(me_portal.permissions);
     ELSE
-        SELECT * INTO me_staff FROM access_control.staff s WHERE s.id = pg_catalog.substr(actor, 7)::bigint;
+        SELECT * INTO me_staff FROM access_control.staff s WHERE s.id = access_control.current_staff_id();
         IF me_staff.status IS DISTINCT FROM 'active' OR me_staff.role = 'member' THEN
             RAISE EXCEPTION 'permission denied to manage the portal users of business %', business_id
                 USING ERRCODE = '42501', DETAIL = 'Only owners and admins of a firm linked to the business manage its portal users.';

@@ -16,15 +16,15 @@ CREATE FUNCTION access_control_internal.may_see_staff(s access_control.staff) RE
 DECLARE
     actor text := access_control.current_actor();
 BEGIN
-    IF actor IS NULL OR actor = 'staff:' || s.id THEN
+    IF actor IS NULL OR access_control.current_staff_id() = s.id THEN
         RETURN;
     END IF;
-    IF actor NOT LIKE 'staff:%' THEN
+    IF access_control.current_staff_id() IS NULL THEN
         RAISE EXCEPTION 'permission denied to see the access of staff member %', s.id
             USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not a staff member of this firm.', actor);
     END IF;
     IF NOT EXISTS (SELECT 1 FROM access_control.staff me
-                    WHERE me.id = pg_catalog.substr(actor, 7)::bigint AND me.firm_id = s.firm_id
+                    WHERE me.id = access_control.current_staff_id() AND me.firm_id = s.firm_id
                       AND me.status = 'active' AND me.role IN ('owner', 'admin')) THEN
         RAISE EXCEPTION 'permission denied to see the access of staff member %', s.id
             USING ERRCODE = '42501',
@@ -103,9 +103,7 @@ DECLARE
 BEGIN
     PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
     IF actor IS NOT NULL THEN
-        IF actor LIKE 'staff:%' THEN
-            SELECT * INTO me FROM access_control.staff s WHERE s.id = pg_catalog.substr(actor, 7)::bigint;
-        END IF;
+        SELECT * INTO me FROM access_control.staff s WHERE s.id = access_control.current_staff_id();
         IF me.id IS NULL OR me.status <> 'active' OR me.role NOT IN ('owner', 'admin') THEN
             RAISE EXCEPTION 'permission denied to see who has access to business %', business_id
                 USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not an active owner or admin of a firm.', actor);
