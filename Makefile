@@ -6,7 +6,7 @@
 #   make test   -- build, install, then regression + isolation + TAP tests in
 #                  a throw-away cluster; ends with "N passed, N failed"
 #   make demo   -- build, install, run test/demo.sql in a throw-away cluster
-#   make bench  -- build, install, then the DESIGN.md section 7 benchmark in a
+#   make bench  -- build, install, then the benchmark of test/bench in a
 #                  cluster of its own, cached in test/bench/data; not part of test
 
 PG_CONFIG ?= pg_config
@@ -114,7 +114,7 @@ test: deps
 		PG_BINDIR='$(PG_BINDIR)' PGXS_DIR='$(pgxsdir)' \
 		test/run_tests.sh
 
-# The DESIGN.md section 7 benchmark: builds and installs like demo, then
+# The benchmark: builds and installs like demo, then
 # test/bench/run.sh keeps its own cluster in test/bench/data (see there).
 bench: deps
 	@out=$$($(MAKE) --no-print-directory install-as-needed PG_CONFIG='$(PG_CONFIG)' 2>&1) || \

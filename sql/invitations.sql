@@ -1,4 +1,4 @@
--- Invitations (DESIGN 4.8). Time-dependent behaviour is tested without
+-- Invitations to join a firm as staff. Time-dependent behaviour is tested without
 -- sleeping: expiry and the resend cooldown by back-dating rows as superuser
 -- (UPDATE access_control.invitation ...), and one check of the settings
 -- themselves by setting them small.
