@@ -58,6 +58,22 @@ DELETE FROM access_control.staff_grant;
 SELECT access_control.grant_client_access(:member,
     ARRAY(SELECT id FROM access_control.business WHERE id NOT BETWEEN 1 AND 6), 'clerk');
 SELECT * FROM extreme_counts(:member);
+-- A map of 67 at the very top of the range: a bitmap that ends at
+-- INT64_MAX, asked about 200 ids up to it.
+INSERT INTO access_control.business (id, name)
+SELECT 9223372036854775807 - g, 'Top ' || g FROM generate_series(1, 66) g;
+INSERT INTO access_control.firm_client (firm_id, business_id, status, ceiling)
+SELECT :firm, b.id, 'active', (SELECT bit_or(int8shl(1, bit)) FROM access_control.permission)
+  FROM access_control.business b WHERE b.name LIKE 'Top %';
+DELETE FROM access_control.staff_grant;
+SELECT access_control.grant_client_access(:member,
+    ARRAY(SELECT id FROM access_control.business WHERE id > 9223372036854775807 - 67), 'clerk');
+BEGIN;
+SELECT access_control.set_actor(:member);
+SELECT count(*) FILTER (WHERE access_control.can_see_business(x)) AS top_seen, count(*) AS asked,
+       bool_and(access_control.can_see_business(x)) FILTER (WHERE x > 9223372036854775807 - 67) AS all_67_seen
+  FROM generate_series(9223372036854775807 - 199, 9223372036854775807) x;
+ROLLBACK;
 SELECT pg_postmaster_start_time() = :'start' AS same_server;
 DROP TABLE extreme_ledger;
 DROP FUNCTION extreme_counts(bigint);
