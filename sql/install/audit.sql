@@ -1,6 +1,6 @@
 /*
  * audit: the append-only, hash-chained audit log, its trigger on every
- * state table, and its purge and verification (src/audit.c).
+ * state table (see tables), and its purge and verification (src/audit*.c).
  */
 /*
  * Append-only log of every change to the state tables, written by the C

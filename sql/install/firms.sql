@@ -1,6 +1,6 @@
 /*
  * firms: firms, their staff and their client businesses: the tables, who
- * may manage a firm's staff and access (_authorize), and the functions that
+ * may manage a firm's staff and access (authorize), and the functions that
  * create firms and businesses and add, re-role and remove staff.
  */
 CREATE TABLE access_control.firm (
