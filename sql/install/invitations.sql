@@ -222,9 +222,10 @@ END $$;
 COMMENT ON FUNCTION access_control.accept_invitation(text, text, text) IS 'Accepts an invitation with its token: adds (or reactivates) the staff member and returns the staff id';
 
 /*
- * Pending invitations. Without an actor: all of them (the DBA decides who
- * may read the view). With a staff actor: its firm's, for owners and
- * admins. Never a token or a hash. The functions a view calls run with the
+ * Pending invitations. The view reads invitation as its owner, so it
+ * filters as the table's policy does (see rls): owners and admins read
+ * their firm's, system every one, anyone else none. Never a token or a
+ * hash. The functions a view calls run with the
  * rights of whoever reads it, so this one calls only functions PUBLIC may
  * execute: the cooldown is read from pg_settings as _setting_interval does.
  */
@@ -239,11 +240,8 @@ SELECT v.id, v.firm_id, v.email, v.role, v.delivery_state,
        v.created_at, v.last_sent_at, v.expires_at
   FROM access_control.invitation v
  WHERE v.status = 'pending'
-   AND (access_control.current_actor() IS NULL
-        OR EXISTS (SELECT 1 FROM access_control.staff me
-                    WHERE me.id = access_control.current_staff_id()
-                      AND me.status = 'active' AND me.firm_id = v.firm_id
-                      AND me.role IN ('owner', 'admin')));
+   AND ((SELECT access_control_internal.reader_is_system())
+        OR v.firm_id = (SELECT access_control_internal.reader_managed_firm()));
 COMMENT ON VIEW access_control.pending_invitations IS 'Pending invitations with their delivery state, without tokens, filtered by the current actor';
 REVOKE ALL ON TABLE access_control.invitation, access_control.pending_invitations FROM PUBLIC;
 REVOKE ALL ON SEQUENCE access_control.invitation_id_seq FROM PUBLIC;
