@@ -26,6 +26,7 @@
 #include "utils/timestamp.h"
 
 #include "access_control.h"
+#include "compat.h"
 
 /* The queries run as the extension's owner: PUBLIC cannot read these tables. */
 typedef AcOwnerScope OwnerScope;
@@ -450,7 +451,7 @@ statement_mark(StatementMark *mark)
 	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 
 	memset(mark, 0, sizeof(StatementMark));
-	mark->lxid = MyProc->lxid;
+	mark->lxid = AcMyLocalTransactionId();
 	if (snap != NULL)
 	{
 		mark->cid = snap->curcid;
