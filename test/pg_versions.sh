@@ -29,6 +29,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+work=""                     # the tree's copy being tested, removed on exit
 CACHE=${AC_PG_CACHE:-/var/cache/access_control}
 MIRROR=${AC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 MAKE=${MAKE:-make}
@@ -211,7 +212,7 @@ copy_tree() {
 test_18() {
     prepare_18 || exit 1
     host_packages libsodium-dev libipc-run-perl
-    local work rc
+    local rc
     work=$(mktemp -d "${TMPDIR:-/tmp}/ac-pg18.XXXXXX")
     trap 'rm -rf "$work"' EXIT
     copy_tree "$work"
@@ -234,7 +235,7 @@ test_18() {
 test_17() {
     prepare_17 || exit 1
     is_root || die "17: the tests run inside a chroot; run: sudo $MAKE test PG=17"
-    local work rc
+    local rc
     # One run at a time uses the root: it installs into the root's tree.
     exec 9>"$CACHE/pg17.lock"
     flock 9
