@@ -46,7 +46,7 @@ say() { echo "pg_versions: $*"; }
 is_root() { [ "$(id -u)" = 0 ]; }
 
 usage() {
-    sed -n '2,/^set -uo/p' "$0" | sed -e '/^set -uo/d' -e 's/^# \{0,1\}//' >&2
+    sed -n '2,/^set -uo/p' "$ROOT/test/pg_versions.sh" | sed -e '/^set -uo/d' -e 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -96,10 +96,13 @@ prepare_18() {
     local aptopts=(-q -o "Dir::Etc::SourceList=$apt/sources.list"
         -o "Dir::Etc::SourceParts=$apt/none" -o "Dir::State::Lists=$apt/lists"
         -o "Dir::Cache=$apt/cache" -o "APT::Sandbox::User=root")
+    # Unpacked without Debian's patches: they put the libraries under
+    # /usr/lib/postgresql/18 whatever the prefix.
     say "18: fetching Debian's postgresql-18 source package (sid)"
     ( cd "$CACHE/pg18-src" &&
       apt-get "${aptopts[@]}" update &&
-      apt-get "${aptopts[@]}" source postgresql-18 ) >>"$log" 2>&1 ||
+      apt-get "${aptopts[@]}" source --download-only postgresql-18 &&
+      dpkg-source --skip-patches -x postgresql-18_*.dsc ) >>"$log" 2>&1 ||
         { tail -n 30 "$log" >&2; die "18: could not fetch the source (log: $log)"; }
     src=$(find "$CACHE/pg18-src" -mindepth 1 -maxdepth 1 -type d -name 'postgresql-18-*' | head -n 1)
     [ -n "$src" ] || die "18: no unpacked source in $CACHE/pg18-src"
@@ -108,9 +111,19 @@ prepare_18() {
     ( cd "$src" &&
       ./configure --prefix="$PG18_PREFIX" --without-icu --without-readline \
           --enable-tap-tests &&
-      "$MAKE" -j"$JOBS" &&
-      "$MAKE" install ) >>"$log" 2>&1 ||
+      "$MAKE" -j"$JOBS" ) >>"$log" 2>&1 ||
         { tail -n 30 "$log" >&2; die "18: build failed (log: $log)"; }
+    # Install nothing outside the prefix.
+    local d
+    for d in $("$src/src/bin/pg_config/pg_config" --bindir --pkglibdir --sharedir \
+            --includedir-server --pgxs); do
+        case $d in
+            "$PG18_PREFIX"/*) ;;
+            *) die "18: the build would install into $d, outside $PG18_PREFIX" ;;
+        esac
+    done
+    ( cd "$src" && "$MAKE" install ) >>"$log" 2>&1 ||
+        { tail -n 30 "$log" >&2; die "18: make install failed (log: $log)"; }
     [ -x "$PG18_PREFIX/lib/postgresql/pgxs/src/test/isolation/pg_isolation_regress" ] ||
         die "18: the installed tree lacks pg_isolation_regress"
     rm -rf "$CACHE/pg18-src"
@@ -266,7 +279,7 @@ test_all() {
         if [ "$v" = system ]; then
             "$MAKE" --no-print-directory test PG= 2>&1 | tee "$log"
         else
-            "$0" test "$v" 2>&1 | tee "$log"
+            "$ROOT/test/pg_versions.sh" test "$v" 2>&1 | tee "$log"
         fi
         [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
         line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
