@@ -115,8 +115,7 @@ prepare_18() {
         { tail -n 30 "$log" >&2; die "18: build failed (log: $log)"; }
     # Install nothing outside the prefix.
     local d
-    for d in $("$src/src/bin/pg_config/pg_config" --bindir --pkglibdir --sharedir \
-            --includedir-server --pgxs); do
+    for d in $(sed -nE 's/^#define [A-Z]+ "(.*)"$/\1/p' "$src/src/port/pg_config_paths.h"); do
         case $d in
             "$PG18_PREFIX"/*) ;;
             *) die "18: the build would install into $d, outside $PG18_PREFIX" ;;
