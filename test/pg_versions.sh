@@ -84,6 +84,10 @@ prepare_18() {
     pg18_ready && return 0
     need_root_to_prepare 18
     mkdir -p "$CACHE"
+    # One preparation at a time; a run that waited finds it done.
+    exec 8>"$CACHE/pg18-prepare.lock"
+    flock 8
+    pg18_ready && return 0
     host_packages $PG18_HOST_PACKAGES
     local start=$SECONDS apt src build log=$CACHE/pg18-build.log
     rm -rf "$PG18_PREFIX" "$CACHE/pg18-src"
@@ -176,6 +180,10 @@ prepare_17() {
     pg17_ready && return 0
     need_root_to_prepare 17
     mkdir -p "$CACHE"
+    # One preparation at a time; a run that waited finds it done.
+    exec 8>"$CACHE/pg17-prepare.lock"
+    flock 8
+    pg17_ready && return 0
     host_packages $PG17_HOST_PACKAGES
     local start=$SECONDS log=$CACHE/pg17-prepare.log
     : >"$log"
@@ -256,7 +264,8 @@ test_17() {
     copy_tree "$work"
     pg17_mount
     say "17: testing against $(cat "$PG17_ROOT/.prepared") inside $PG17_ROOT"
-    in_root17 bash -c 'cd "$1" && make test' bash "${work#"$PG17_ROOT"}"
+    in_root17 EXTRA_CFLAGS="${EXTRA_CFLAGS:-}" bash -c 'cd "$1" && make test' bash \
+        "${work#"$PG17_ROOT"}"
     rc=$?
     if [ $rc -ne 0 ]; then
         rm -rf "$ROOT/tmp_check_pg17"
