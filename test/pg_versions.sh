@@ -221,12 +221,19 @@ prepare_17() {
 # Running the suite.
 # ---------------------------------------------------------------------------
 
-# Copy the working tree (not its git data, build outputs or test results).
+# Copy the working tree: in a git checkout the files git does not ignore
+# (so no build outputs or test results), otherwise all but those.
 copy_tree() {
-    tar -C "$ROOT" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
-        --exclude='tmp_check*' --exclude=results --exclude=output_iso \
-        --exclude=regression.diffs --exclude=regression.out --exclude=test/bench/data \
-        -cf - . | tar -C "$1" -xf -
+    if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+        git -C "$ROOT" ls-files -z -co --exclude-standard |
+            while IFS= read -r -d '' f; do
+                [ -e "$ROOT/$f" ] && printf '%s\0' "$f"
+            done |
+            tar -C "$ROOT" --null -T - -cf -
+    else
+        tar -C "$ROOT" --exclude-vcs --exclude-vcs-ignores --exclude='tmp_check*' \
+            --exclude=results --exclude=output_iso --exclude=test/bench/data -cf - .
+    fi | tar -C "$1" -xf -
 }
 
 test_18() {
