@@ -287,10 +287,14 @@ test_17() {
 # "make test" for the system version, then 17 and 18; each part's log is
 # shown as it runs, and the last line sums the three.
 test_all() {
-    local v log line p f total_p=0 total_f=0 summary="" rc=0
+    local v name log line p f start total_p=0 total_f=0 summary="" rc=0
     log=$(mktemp)
     for v in system 17 18; do
-        printf '\n######## PostgreSQL %s ########\n' "$v"
+        name=$v
+        [ "$v" = system ] &&
+            name="$("${PG_CONFIG:-pg_config}" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/') (the system's)"
+        printf '\n######## PostgreSQL %s ########\n' "$name"
+        start=$SECONDS
         if [ "$v" = system ]; then
             "$MAKE" --no-print-directory test PG= 2>&1 | tee "$log"
         else
@@ -304,7 +308,7 @@ test_all() {
             p=0; f=1; line="did not finish"
         fi
         total_p=$((total_p + p)); total_f=$((total_f + f))
-        summary+="PostgreSQL $v: $line"$'\n'
+        summary+="PostgreSQL $name: $line in $((SECONDS - start)) s"$'\n'
     done
     rm -f "$log"
     printf '\n==== all versions ====\n%s\n' "$summary"
