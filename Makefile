@@ -25,7 +25,9 @@ PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter $(EXTRA_CFLAGS)
 # The current version's install script is built from one piece per concern
 # in sql/install/, concatenated in this load order (a piece may use only
 # what the pieces before it create). The upgrade script from the previous
-# version is built from sql/update/ and the install script (see there).
+# version is built from sql/update/ and the install script (see there): the
+# update file, the install script's functions as CREATE OR REPLACE, then the
+# .post.sql file, which makes what needs those functions (triggers).
 # The older scripts are installed as they are; when work on a new version
 # starts, the two built scripts are frozen into sql/ beside them.
 EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $(EXTENSION).control)
@@ -68,10 +70,12 @@ $(BUILT_INSTALL): $(patsubst %,sql/install/%.sql,$(INSTALL_PIECES)) $(EXTENSION)
 	@echo '/* $(notdir $@): built by the Makefile from sql/install/; edit those. */' >$@
 	cat $(patsubst %,sql/install/%.sql,$(INSTALL_PIECES)) >>$@
 
-$(BUILT_UPGRADE): sql/update/$(PREVIOUS_VERSION)--$(EXTVERSION).sql sql/update/replace.awk $(BUILT_INSTALL)
+$(BUILT_UPGRADE): sql/update/$(PREVIOUS_VERSION)--$(EXTVERSION).sql sql/update/replace.awk $(BUILT_INSTALL) \
+		sql/update/$(PREVIOUS_VERSION)--$(EXTVERSION).post.sql
 	@echo '/* $(notdir $@): built by the Makefile from sql/update/ and sql/install/; edit those. */' >$@
 	cat sql/update/$(PREVIOUS_VERSION)--$(EXTVERSION).sql >>$@
 	awk -f sql/update/replace.awk $(BUILT_INSTALL) >>$@
+	cat sql/update/$(PREVIOUS_VERSION)--$(EXTVERSION).post.sql >>$@
 
 PG_BINDIR := $(shell $(PG_CONFIG) --bindir)
 PG_MAJOR := $(shell $(PG_CONFIG) --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
