@@ -83,7 +83,14 @@ PASSED=0
 FAILED=0
 LOGDIR=$(mktemp -d)
 TAPDIR=""
+CLUSTERDIR=""
+as_owner=()
 cleanup() {
+    # An interrupted run leaves its initdb cluster running: stop it.
+    if [ -n "$CLUSTERDIR" ] && [ -f "$CLUSTERDIR/data/postmaster.pid" ]; then
+        "${as_owner[@]}" "$PG_BINDIR/pg_ctl" -D "$CLUSTERDIR/data" -m immediate stop >/dev/null 2>&1
+    fi
+    [ -n "$CLUSTERDIR" ] && rm -rf "$CLUSTERDIR"
     rm -rf "$LOGDIR"
     [ -n "$TAPDIR" ] && rm -rf "$TAPDIR"
 }
@@ -150,8 +157,6 @@ if [ "${AC_CLUSTER:-}" = initdb ]; then
     if [ "$(id -u)" = 0 ]; then
         chown postgres: "$CLUSTERDIR"
         as_owner=(runuser -u postgres --)
-    else
-        as_owner=()
     fi
     cluster_port=$(free_port)
     {
@@ -171,6 +176,7 @@ if [ "${AC_CLUSTER:-}" = initdb ]; then
         cat "$CLUSTERDIR/server.log" >>"$LOGDIR/cluster.log"
     fi
     rm -rf "$CLUSTERDIR"
+    CLUSTERDIR=""
 else
     section "pg_virtualenv -t -v $PG_MAJOR (regression + isolation)"
     MAKE="$MAKE" PG_CONFIG="$PG_CONFIG" PG_MAJOR="$PG_MAJOR" PGXS_DIR="$PGXS_DIR" \
