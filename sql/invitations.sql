@@ -31,17 +31,16 @@ SELECT count(*) AS invitations FROM access_control.invitation;
 SELECT id = :i1 AS is_i1, email, role, delivery_state, expired,
        resend_available_at - last_sent_at AS cooldown, expires_at - created_at AS ttl
   FROM access_control.pending_invitations;
--- A role granted SELECT on the view (and set_actor) reads it: nothing with
--- no actor, the firm's invitations acting as its owner; the cooldown
--- follows the setting.
+-- A role granted SELECT on the view reads nothing with no actor; acting as
+-- system (act_as_system) it reads every pending invitation, and the
+-- cooldown follows the setting.
 CREATE ROLE inv_reader;
 GRANT SELECT ON access_control.pending_invitations TO inv_reader;
-GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint) TO inv_reader;
-SELECT id AS owner FROM access_control.staff WHERE email = 'owner@inv.test' \gset
+GRANT EXECUTE ON FUNCTION access_control.act_as_system() TO inv_reader;
 SET ROLE inv_reader;
-SELECT count(*) AS read_without_actor FROM access_control.pending_invitations;
+SELECT count(*) AS no_actor_reads FROM access_control.pending_invitations;
 BEGIN;
-SELECT access_control.set_actor(:owner);
+SELECT access_control.act_as_system();
 SELECT id = :i1 AS is_i1, email, delivery_state, expired, resend_available_at - last_sent_at AS cooldown
   FROM access_control.pending_invitations;
 COMMIT;
@@ -49,7 +48,7 @@ RESET ROLE;
 BEGIN;
 SET LOCAL access_control.invitation_resend_cooldown = '90s';
 SET LOCAL ROLE inv_reader;
-SELECT access_control.set_actor(:owner);
+SELECT access_control.act_as_system();
 SELECT resend_available_at - last_sent_at AS cooldown FROM access_control.pending_invitations;
 ROLLBACK;
 
@@ -109,7 +108,7 @@ COMMIT;
 SELECT access_control.record_invitation_event(:i1, 'bounced') AS bounced;
 BEGIN;
 SET LOCAL ROLE inv_reader;
-SELECT access_control.set_actor(:owner);
+SELECT access_control.act_as_system();
 SELECT delivery_state, resend_available_at = last_sent_at AS resend_at_once
   FROM access_control.pending_invitations WHERE id = :i1;
 COMMIT;
@@ -184,6 +183,6 @@ DROP FUNCTION after_event(bigint, text, text);
 DROP FUNCTION err(text);
 DROP ROLE inv_public;
 REVOKE SELECT ON access_control.pending_invitations FROM inv_reader;
-REVOKE EXECUTE ON FUNCTION access_control.set_actor(bigint) FROM inv_reader;
+REVOKE EXECUTE ON FUNCTION access_control.act_as_system() FROM inv_reader;
 DROP ROLE inv_reader;
 DROP EXTENSION access_control;

@@ -66,25 +66,28 @@ SELECT access_control.authenticate(:'owen_key') = :owen AS owen_authenticated;
 COMMIT;
 
 -- The application's role: SELECT on every table and view of the
--- extension, EXECUTE on the actor functions.
+-- extension, EXECUTE on the actor functions. A back-office role may also
+-- act as system.
 CREATE ROLE rls_app;
+CREATE ROLE rls_backoffice;
 DO $$
 DECLARE r regclass;
 BEGIN
     FOR r IN SELECT c.oid::regclass FROM pg_class c
               WHERE c.relnamespace = 'access_control'::regnamespace AND c.relkind IN ('r', 'v', 'p')
     LOOP
-        EXECUTE format('GRANT SELECT ON %s TO rls_app', r);
+        EXECUTE format('GRANT SELECT ON %s TO rls_app, rls_backoffice', r);
     END LOOP;
 END $$;
 GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint), access_control.set_portal_actor(bigint)
     TO rls_app;
+GRANT EXECUTE ON FUNCTION access_control.act_as_system() TO rls_backoffice;
 
 -- What each actor reads: rls_look(who) records, as the role it runs as,
 -- the rows of every table and view it can read; rls_seen() names them
 -- afterwards, as the superuser. The sentinel tables hold no rows.
 CREATE TEMP TABLE seen (who text, tbl text, tid tid, id bigint);
-GRANT INSERT ON seen TO rls_app;
+GRANT INSERT ON seen TO rls_app, rls_backoffice;
 CREATE FUNCTION rls_look(who text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE t text;
 BEGIN
@@ -97,7 +100,7 @@ BEGIN
     INSERT INTO pg_temp.seen SELECT who, 'api_keys (view)', NULL, k.id FROM access_control.api_keys k;
     INSERT INTO pg_temp.seen SELECT who, 'pending_invitations (view)', NULL, v.id FROM access_control.pending_invitations v;
 END $$;
-GRANT EXECUTE ON FUNCTION rls_look(text) TO rls_app;
+GRANT EXECUTE ON FUNCTION rls_look(text) TO rls_app, rls_backoffice;
 
 CREATE VIEW rls_labels AS
 SELECT 'firm' AS tbl, ctid AS tid, NULL::bigint AS id, name AS label FROM access_control.firm
@@ -150,6 +153,17 @@ SET ROLE rls_app;
 SELECT rls_look('nobody');
 RESET ROLE;
 SELECT * FROM rls_seen('nobody');
+
+-- System (a back-office role that may act as system): everything but the
+-- secret keys, which only the extension's owner reads.
+BEGIN;
+SET LOCAL ROLE rls_backoffice;
+SELECT access_control.act_as_system();
+SELECT rls_look('system');
+COMMIT;
+SELECT * FROM rls_seen('system');
+SELECT (SELECT count(*) FROM seen WHERE who = 'system' AND tbl = 'audit_log')
+     = (SELECT count(*) FROM access_control.audit_log) AS system_reads_whole_audit_log;
 
 -- Acme's owner: her firm, its staff (the removed one too), teams,
 -- memberships, roles (built-in and Acme's), links and their businesses
@@ -315,3 +329,4 @@ DROP FUNCTION rls_look(text);
 DROP TABLE seen;
 DROP EXTENSION access_control;
 DROP ROLE rls_app;
+DROP ROLE rls_backoffice;

@@ -53,9 +53,9 @@ CREATE FUNCTION access_control.create_api_key(staff_id bigint, label text, expir
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s access_control.staff := access_control_internal.active_staff(staff_id);
-    actor text := access_control.current_actor();
+    actor text := access_control_internal.actor_authority();
 BEGIN
-    IF actor IS NOT NULL THEN
+    IF actor <> 'system' THEN
         IF pg_catalog.current_setting('access_control.actor') LIKE '%:key:%' THEN
             RAISE EXCEPTION 'permission denied to create an API key'
                 USING ERRCODE = '42501', DETAIL = 'A session authenticated with an API key cannot create keys.';
