@@ -181,7 +181,8 @@ CREATE EXTENSION access_control;
 CREATE TEMP TABLE fresh AS SELECT * FROM upgrade_check.extension_objects();
 
 -- access_control is the extension's schema, access_control_internal one of
--- its objects; PUBLIC may use the first only
+-- its objects; PUBLIC may use both (in the second, only the reader
+-- functions of the row-level security policies are PUBLIC's)
 SELECT name, detail FROM fresh WHERE kind = 'schema' ORDER BY name;
 -- how much was compared
 SELECT kind, count(*) FROM fresh GROUP BY kind ORDER BY kind;
