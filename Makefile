@@ -1,10 +1,14 @@
-# access_control -- PGXS build for PostgreSQL 15.
+# access_control -- PGXS build for PostgreSQL 15, 17 and 18.
 #
 # Standard targets: make, make install, make installcheck (PGXS).
 # Extra targets:
 #   make deps   -- check (and as root, install) the Debian build/test packages
 #   make test   -- build, install, then regression + isolation + TAP tests in
 #                  a throw-away cluster; ends with "N passed, N failed"
+#   make test PG=17, make test PG=18
+#               -- the same against PostgreSQL 17 or 18, prepared once
+#                  (as root) and cached under /var/cache/access_control
+#   make test-all -- make test, then PG=17, then PG=18; ends with the sum
 #   make demo   -- build, install, run test/demo.sql in a throw-away cluster
 #   make bench  -- build, install, then the benchmark of test/bench in a
 #                  cluster of its own, cached in test/bench/data; not part of test
@@ -29,7 +33,7 @@ PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter $(EXTRA_CFLAGS)
 EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $(EXTENSION).control)
 PREVIOUS_VERSION = 1.1
 INSTALL_PIECES = schema cache checks actor access firms permissions grants teams \
-	protect_table portal keys invitations partners seeing_access audit restore tables
+	protect_table portal readers keys invitations partners seeing_access audit restore tables rls
 BUILT_INSTALL = sql/$(EXTENSION)--$(EXTVERSION).sql
 BUILT_UPGRADE = sql/$(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built = $(BUILT_INSTALL) $(BUILT_UPGRADE)
@@ -78,7 +82,7 @@ PG_MAJOR := $(shell $(PG_CONFIG) --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1
 
 DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) libsodium-dev libipc-run-perl
 
-.PHONY: deps demo test bench install-as-needed
+.PHONY: deps demo test test-all bench install-as-needed
 
 deps:
 	@missing=""; \
@@ -113,10 +117,21 @@ demo: deps
 	@echo "demo: installed; running test/demo.sql in a throw-away cluster"
 	@PGPORT=$$(test/run_tests.sh --free-port) pg_virtualenv -t -v $(PG_MAJOR) -- psql -X -v ON_ERROR_STOP=1 -f test/demo.sql
 
+# make test PG=17 / PG=18: the same tests against that major version,
+# prepared once and cached outside the tree (see test/pg_versions.sh).
+ifneq ($(filter-out $(PG_MAJOR),$(PG)),)
+test:
+	@MAKE='$(MAKE)' test/pg_versions.sh test '$(PG)'
+else
 test: deps
 	@MAKE='$(MAKE)' PG_CONFIG='$(PG_CONFIG)' PG_MAJOR='$(PG_MAJOR)' \
 		PG_BINDIR='$(PG_BINDIR)' PGXS_DIR='$(pgxsdir)' \
 		test/run_tests.sh
+endif
+
+# The system version, 17 and 18, one after another; ends with the sum.
+test-all:
+	@MAKE='$(MAKE)' test/pg_versions.sh test-all
 
 # The benchmark: builds and installs like demo, then
 # test/bench/run.sh keeps its own cluster in test/bench/data (see there).

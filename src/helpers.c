@@ -22,6 +22,7 @@
 
 #include "actor.h"
 #include "cache.h"
+#include "compat.h"
 #include "permission_catalog.h"
 #include "rule.h"
 
@@ -90,7 +91,7 @@ statement_mark(StatementMark *mark)
 	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 
 	memset(mark, 0, sizeof(StatementMark));
-	mark->lxid = MyProc->lxid;
+	mark->lxid = AcMyLocalTransactionId();
 	if (snap != NULL)
 	{
 		mark->cid = snap->curcid;
