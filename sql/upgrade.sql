@@ -122,6 +122,11 @@ SELECT count(*), sum(amount) FROM upgrade_ledger;
 COMMIT;
 RESET ROLE;
 
+-- the 1.0 audit triggers carry no arguments: the library names their
+-- actions as the current install script does
+SELECT action, entity, entity_id IS NOT NULL AS has_entity_id, firm_id = :f AS our_firm
+  FROM access_control.audit_log ORDER BY id;
+
 -- 1.0 to 1.1: the member sees the same rows
 ALTER EXTENSION access_control UPDATE TO '1.1';
 SELECT extversion FROM pg_extension WHERE extname = 'access_control';
