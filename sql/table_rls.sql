@@ -230,6 +230,90 @@ SELECT rls_look('partner firm owner');
 COMMIT;
 SELECT * FROM rls_seen('partner firm owner');
 
+-- Each grant works alone: a role granted SELECT on one table or view and
+-- nothing else reads it, as any actor, without a permission error (the
+-- policies read no other table with the caller's rights), and reads the
+-- same rows as the role granted every table. rls_one_look() grants
+-- rls_one each relation in turn, reads it as rls_one, and revokes it.
+CREATE ROLE rls_one;
+CREATE FUNCTION rls_one_look() RETURNS TABLE (tbl text, rows_read text) LANGUAGE plpgsql AS $$
+DECLARE
+    rel text;
+    n bigint;
+BEGIN
+    FOR rel IN SELECT c.relname FROM pg_class c
+                WHERE c.relnamespace = 'access_control'::regnamespace AND c.relkind IN ('r', 'v', 'p')
+                ORDER BY c.relname
+    LOOP
+        EXECUTE format('GRANT SELECT ON access_control.%I TO rls_one', rel);
+        BEGIN
+            SET LOCAL ROLE rls_one;
+            EXECUTE format('SELECT count(*) FROM access_control.%I', rel) INTO n;
+            RESET ROLE;
+            tbl := rel;
+            rows_read := n::text;
+        EXCEPTION WHEN OTHERS THEN
+            tbl := rel;
+            rows_read := SQLSTATE || ' ' || SQLERRM;
+        END;
+        EXECUTE format('REVOKE SELECT ON access_control.%I FROM rls_one', rel);
+        RETURN NEXT;
+    END LOOP;
+END $$;
+-- What the role granted everything read, per relation, for comparison.
+CREATE FUNCTION rls_full_count(who_ text, rel text) RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM seen s
+     WHERE s.who = who_
+       AND s.tbl = CASE rel WHEN 'api_keys' THEN 'api_keys (view)'
+                            WHEN 'pending_invitations' THEN 'pending_invitations (view)'
+                            ELSE rel END
+$$;
+BEGIN;
+SELECT access_control.set_actor(:olivia);
+CREATE TEMP TABLE one_owner AS SELECT * FROM rls_one_look();
+COMMIT;
+BEGIN;
+SELECT access_control.set_actor(:mia);
+CREATE TEMP TABLE one_member AS SELECT * FROM rls_one_look();
+COMMIT;
+BEGIN;
+SELECT access_control.set_portal_actor(:alpha_boss);
+CREATE TEMP TABLE one_boss AS SELECT * FROM rls_one_look();
+COMMIT;
+BEGIN;
+SELECT access_control.set_portal_actor(:alpha_clerk);
+CREATE TEMP TABLE one_clerk AS SELECT * FROM rls_one_look();
+COMMIT;
+BEGIN;
+SELECT access_control.set_actor(:owen);
+CREATE TEMP TABLE one_partner AS SELECT * FROM rls_one_look();
+COMMIT;
+-- Rows each actor read with the one grant (an error would show here as
+-- its SQLSTATE and message); secret_key has no policy, so none.
+SELECT o.tbl, o.rows_read AS owner, m.rows_read AS member, p.rows_read AS partner_owner,
+       b.rows_read AS portal_boss, c.rows_read AS portal_clerk
+  FROM one_owner o JOIN one_member m USING (tbl) JOIN one_partner p USING (tbl)
+  JOIN one_boss b USING (tbl) JOIN one_clerk c USING (tbl)
+ ORDER BY o.tbl;
+-- ... the same rows as with every grant (no line: all equal).
+SELECT x.who, x.tbl, x.rows_read, rls_full_count(x.who, x.tbl) AS with_every_grant
+  FROM (SELECT 'owner' AS who, * FROM one_owner
+        UNION ALL SELECT 'member', * FROM one_member
+        UNION ALL SELECT 'partner firm owner', * FROM one_partner
+        UNION ALL SELECT 'portal user with users.manage', * FROM one_boss
+        UNION ALL SELECT 'portal user', * FROM one_clerk) x
+ WHERE x.rows_read IS DISTINCT FROM rls_full_count(x.who, x.tbl)::text
+ ORDER BY 1, 2;
+-- ... and the role holds no privilege on any relation of the extension
+-- afterwards but PUBLIC's.
+SELECT c.relname AS still_granted_to_rls_one
+  FROM pg_class c WHERE c.relnamespace = 'access_control'::regnamespace
+   AND c.relacl::text LIKE '%rls_one=%';
+DROP TABLE one_owner, one_member, one_boss, one_clerk, one_partner;
+DROP FUNCTION rls_full_count(text, text);
+DROP FUNCTION rls_one_look();
+DROP ROLE rls_one;
+
 -- A removed member reads nothing, nor does a session whose API key was
 -- revoked after it authenticated.
 BEGIN;
@@ -306,6 +390,48 @@ SELECT access_control.set_actor(:olivia);
 EXPLAIN (COSTS OFF) SELECT * FROM access_control.staff;
 COMMIT;
 RESET ROLE;
+-- So is every table's: as a staff actor and as a portal actor, each plan
+-- scans only the table read, never another one per row (no SubPlan); the
+-- look-ups are InitPlans, each run once. (secret_key has no policy: its
+-- plan is an empty result that scans nothing.)
+CREATE FUNCTION rls_plan_shape() RETURNS TABLE (tbl text, initplans int, subplans int, scans text)
+    LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    scanned text[];
+BEGIN
+    FOR tbl IN SELECT c.relname FROM pg_class c
+                WHERE c.relnamespace = 'access_control'::regnamespace AND c.relkind = 'r'
+                ORDER BY c.relname
+    LOOP
+        initplans := 0;
+        subplans := 0;
+        scanned := '{}';
+        FOR line IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT * FROM access_control.%I', tbl) LOOP
+            initplans := initplans + (line ~ 'InitPlan')::int;
+            subplans := subplans + (line ~ 'SubPlan')::int;
+            IF line !~ 'Bitmap Index Scan' AND line ~ ' Scan (using \S+ )?on ' THEN
+                scanned := scanned || substring(line FROM ' Scan (?:using \S+ )?on (\w+)');
+            END IF;
+        END LOOP;
+        scans := array_to_string(scanned, ', ');
+        RETURN NEXT;
+    END LOOP;
+END $$;
+GRANT EXECUTE ON FUNCTION rls_plan_shape() TO rls_app;
+BEGIN;
+SET LOCAL ROLE rls_app;
+SELECT access_control.set_actor(:olivia);
+SELECT * FROM rls_plan_shape();
+COMMIT;
+BEGIN;
+SET LOCAL ROLE rls_app;
+SELECT access_control.set_portal_actor(:alpha_boss);
+-- (only secret_key's line: every other plan scans its own table alone)
+SELECT tbl, initplans, subplans, scans FROM rls_plan_shape()
+ WHERE subplans > 0 OR scans IS DISTINCT FROM tbl;
+COMMIT;
+DROP FUNCTION rls_plan_shape();
 
 -- Writing stays refused, even to a role granted write privileges: only
 -- SELECT policies exist.

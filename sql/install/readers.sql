@@ -3,7 +3,8 @@
  * extension's own tables (see rls) and the views that filter likewise.
  * Each function answers only about the current actor, so PUBLIC may call
  * them (and, for them alone, use the internal schema). The policies call
- * them in scalar subqueries, which the planner runs once per statement.
+ * them in scalar subqueries, which the planner runs once per statement,
+ * and call nothing else that reads a table with the caller's rights.
  *
  * A staff actor reads only while active and, in a session authenticated
  * with an API key, while the key is unrevoked and unexpired and the
@@ -73,6 +74,49 @@ CREATE FUNCTION access_control_internal.reader_business() RETURNS bigint
 $$;
 COMMENT ON FUNCTION access_control_internal.reader_business() IS 'Internal: the business of the current portal actor while it may act, else NULL';
 
+/*
+ * The ids a policy matches a column against, as one array per statement
+ * (the policy calls each in a scalar subquery, so the lookup runs once and
+ * the column's index does the rest). They read the tables as the owner, so
+ * a role granted SELECT on one table reads it without rights on the tables
+ * its policy depends on. Empty when the actor is not of their kind.
+ */
+CREATE FUNCTION access_control_internal.reader_firm_business_ids() RETURNS bigint[]
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT ARRAY(SELECT fc.business_id FROM access_control.firm_client fc
+                  WHERE fc.firm_id = (SELECT access_control_internal.reader_firm())
+                  ORDER BY fc.business_id)
+$$;
+COMMENT ON FUNCTION access_control_internal.reader_firm_business_ids() IS 'Internal: ids of the businesses linked with the current staff actor''s firm, in any link state';
+
+CREATE FUNCTION access_control_internal.reader_business_firm_ids() RETURNS bigint[]
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT ARRAY(SELECT fc.firm_id FROM access_control.firm_client fc
+                  WHERE fc.business_id = (SELECT access_control_internal.reader_business())
+                  ORDER BY fc.firm_id)
+$$;
+COMMENT ON FUNCTION access_control_internal.reader_business_firm_ids() IS 'Internal: ids of the firms linked with the current portal actor''s business, in any link state';
+
+CREATE FUNCTION access_control_internal.reader_firm_staff_ids() RETURNS bigint[]
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT ARRAY(SELECT s.id FROM access_control.staff s
+                  WHERE s.firm_id = (SELECT access_control_internal.reader_firm())
+                  ORDER BY s.id)
+$$;
+COMMENT ON FUNCTION access_control_internal.reader_firm_staff_ids() IS 'Internal: ids of the current staff actor''s firm''s staff, removed ones too';
+
+CREATE FUNCTION access_control_internal.reader_firm_team_ids() RETURNS bigint[]
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT ARRAY(SELECT t.id FROM access_control.team t
+                  WHERE t.firm_id = (SELECT access_control_internal.reader_firm())
+                  ORDER BY t.id)
+$$;
+COMMENT ON FUNCTION access_control_internal.reader_firm_team_ids() IS 'Internal: ids of the current staff actor''s firm''s teams';
+
 /* The caller's own rights decide the superuser case: not SECURITY DEFINER. */
 CREATE FUNCTION access_control_internal.reader_is_system() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -94,6 +138,10 @@ REVOKE ALL ON FUNCTION
     access_control_internal.reader_portal_user,
     access_control_internal.reader_portal_user_id,
     access_control_internal.reader_business,
+    access_control_internal.reader_firm_business_ids,
+    access_control_internal.reader_business_firm_ids,
+    access_control_internal.reader_firm_staff_ids,
+    access_control_internal.reader_firm_team_ids,
     access_control_internal.reader_is_system
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
@@ -104,5 +152,9 @@ GRANT EXECUTE ON FUNCTION
     access_control_internal.reader_portal_user(),
     access_control_internal.reader_portal_user_id(),
     access_control_internal.reader_business(),
+    access_control_internal.reader_firm_business_ids(),
+    access_control_internal.reader_business_firm_ids(),
+    access_control_internal.reader_firm_staff_ids(),
+    access_control_internal.reader_firm_team_ids(),
     access_control_internal.reader_is_system()
 TO PUBLIC;

@@ -9,17 +9,22 @@
  * has no write privilege, and a role granted one anyway finds no policy
  * that lets it write). The owner, and so every SECURITY DEFINER function,
  * trigger and C helper of the extension, reads them whole: the tables are
- * not FORCE ROW LEVEL SECURITY. The policies look up no table they protect
- * themselves, so none recurses; portal_user and audit_log call
- * has_permission per row, which answers from the actor's cached map.
+ * not FORCE ROW LEVEL SECURITY.
+ *
+ * Each policy is self-contained: it reads no other table with the caller's
+ * rights, only calls functions PUBLIC may execute (the readers, which read
+ * as the owner, and has_permission), so a role granted SELECT on one table
+ * alone reads it, and no policy recurses. Each reader runs in a scalar
+ * subquery, once per statement (cast to bigint[], so that ANY takes the
+ * array it returns rather than reading the subquery as a set of rows), and
+ * the row is matched by an indexed column against its answer; portal_user and audit_log call has_permission
+ * per row, which answers from the actor's cached map.
  */
 ALTER TABLE access_control.firm ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.firm FOR SELECT USING (
     (SELECT access_control_internal.reader_is_system())
     OR id = (SELECT access_control_internal.reader_firm())
-    OR EXISTS (SELECT 1 FROM access_control.firm_client fc
-                WHERE fc.firm_id = firm.id
-                  AND fc.business_id = (SELECT access_control_internal.reader_business())));
+    OR id = ANY ((SELECT access_control_internal.reader_business_firm_ids())::bigint[]));
 
 ALTER TABLE access_control.staff ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.staff FOR SELECT USING (
@@ -30,9 +35,7 @@ ALTER TABLE access_control.business ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.business FOR SELECT USING (
     (SELECT access_control_internal.reader_is_system())
     OR id = (SELECT access_control_internal.reader_business())
-    OR EXISTS (SELECT 1 FROM access_control.firm_client fc
-                WHERE fc.business_id = business.id
-                  AND fc.firm_id = (SELECT access_control_internal.reader_firm())));
+    OR id = ANY ((SELECT access_control_internal.reader_firm_business_ids())::bigint[]));
 
 ALTER TABLE access_control.firm_client ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.firm_client FOR SELECT USING (
@@ -48,9 +51,7 @@ CREATE POLICY access_control_read ON access_control.team FOR SELECT USING (
 ALTER TABLE access_control.team_member ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.team_member FOR SELECT USING (
     (SELECT access_control_internal.reader_is_system())
-    OR EXISTS (SELECT 1 FROM access_control.team t
-                WHERE t.id = team_member.team_id
-                  AND t.firm_id = (SELECT access_control_internal.reader_firm())));
+    OR team_id = ANY ((SELECT access_control_internal.reader_firm_team_ids())::bigint[]));
 
 ALTER TABLE access_control.client_role ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.client_role FOR SELECT USING (
@@ -61,16 +62,12 @@ CREATE POLICY access_control_read ON access_control.client_role FOR SELECT USING
 ALTER TABLE access_control.staff_grant ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.staff_grant FOR SELECT USING (
     (SELECT access_control_internal.reader_is_system())
-    OR EXISTS (SELECT 1 FROM access_control.staff s
-                WHERE s.id = staff_grant.staff_id
-                  AND s.firm_id = (SELECT access_control_internal.reader_firm())));
+    OR staff_id = ANY ((SELECT access_control_internal.reader_firm_staff_ids())::bigint[]));
 
 ALTER TABLE access_control.team_grant ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.team_grant FOR SELECT USING (
     (SELECT access_control_internal.reader_is_system())
-    OR EXISTS (SELECT 1 FROM access_control.team t
-                WHERE t.id = team_grant.team_id
-                  AND t.firm_id = (SELECT access_control_internal.reader_firm())));
+    OR team_id = ANY ((SELECT access_control_internal.reader_firm_team_ids())::bigint[]));
 
 ALTER TABLE access_control.portal_user ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.portal_user FOR SELECT USING (
@@ -81,14 +78,12 @@ CREATE POLICY access_control_read ON access_control.portal_user FOR SELECT USING
 ALTER TABLE access_control.api_key ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.api_key FOR SELECT USING (
     (SELECT access_control_internal.reader_is_system())
-    OR staff_id = (SELECT access_control_internal.reader_staff_id())
-    OR EXISTS (SELECT 1 FROM access_control.staff s
-                WHERE s.id = api_key.staff_id
-                  AND s.firm_id = (SELECT access_control_internal.reader_managed_firm())));
+    OR id = ANY ((SELECT access_control_internal.reader_api_key_ids())::bigint[]));
 
 ALTER TABLE access_control.api_key_usage ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.api_key_usage FOR SELECT USING (
-    EXISTS (SELECT 1 FROM access_control.api_key k WHERE k.id = api_key_usage.key_id));
+    (SELECT access_control_internal.reader_is_system())
+    OR key_id = ANY ((SELECT access_control_internal.reader_api_key_ids())::bigint[]));
 
 ALTER TABLE access_control.invitation ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.invitation FOR SELECT USING (
