@@ -6,8 +6,9 @@
 #   make test   -- build, install, then regression + isolation + TAP tests in
 #                  a throw-away cluster; ends with "N passed, N failed"
 #   make demo   -- build, install, run test/demo.sql in a throw-away cluster
-#   make bench  -- build, install, then the DESIGN.md section 7 benchmark in a
-#                  cluster of its own, cached in test/bench/data; not part of test
+#   make bench  -- build, then the DESIGN.md section 7 benchmark in a cluster
+#                  of its own (a private installation), cached in
+#                  test/bench/data; not part of test
 
 PG_CONFIG ?= pg_config
 
@@ -92,9 +93,10 @@ test: deps
 		PG_BINDIR='$(PG_BINDIR)' PGXS_DIR='$(pgxsdir)' \
 		test/run_tests.sh
 
-# The DESIGN.md section 7 benchmark: builds and installs like demo, then
-# test/bench/run.sh keeps its own cluster in test/bench/data (see there).
+# The DESIGN.md section 7 benchmark: builds, then test/bench/run.sh installs
+# the build into a private copy of PostgreSQL and keeps its own cluster in
+# test/bench/data (see there); the system's installation is left alone.
 bench: deps
-	@out=$$($(MAKE) --no-print-directory install-as-needed PG_CONFIG='$(PG_CONFIG)' 2>&1) || \
-		{ echo "$$out"; echo "bench: build/install failed" >&2; exit 1; }
+	@out=$$($(MAKE) --no-print-directory all PG_CONFIG='$(PG_CONFIG)' 2>&1) || \
+		{ echo "$$out"; echo "bench: build failed" >&2; exit 1; }
 	@PG_CONFIG='$(PG_CONFIG)' test/bench/run.sh
