@@ -1,11 +1,13 @@
 /*
- * test/bench/dataset.sql: the DESIGN.md section 7 dataset, with a fixed seed.
+ * test/bench/dataset.sql: the dataset of make bench, with a fixed seed
+ * (described in test/bench/README.md).
  *
  * Run by test/bench/run.sh as a superuser in an empty database, with
  * psql variable ledger_rows (10,000,000 at full scale). The access tables
  * are written directly (INSERT ... SELECT, triggers off) rather than
  * through the management functions: the same rows, built in seconds.
- * The checks at the end prove the result follows the design's rules.
+ * The checks at the end prove the result follows the rule of effective
+ * access (README.md, "The rule of effective access").
  *
  * Shape (ids are fixed, so the personas are too):
  *   firms 1..1000; firm 1 is the largest (5,000 own clients: every business
@@ -250,7 +252,7 @@ CREATE INDEX ledger_created_at_idx ON public.ledger (created_at);
 
 RESET session_replication_role;
 
-/* ---- checks: the design's rules hold for the generated data ----------- */
+/* ---- checks: the access rules hold for the generated data ------------ */
 CREATE FUNCTION pg_temp.must(ok boolean, what text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF ok IS NOT TRUE THEN

@@ -1,6 +1,7 @@
 /*
  * test/bench/peers.sql: the ways of protecting the ledger that make bench
- * compares (DESIGN.md section 7), each written as a user would by hand.
+ * compares (test/bench/README.md, "Peers"), each written as a user would
+ * by hand.
  *
  * One ledger table carries every variant at once, each as a SELECT policy
  * for its own role: PostgreSQL applies to a query only the policies of the
@@ -18,15 +19,16 @@
  *               hand-written practice.
  *   bench_ours  this extension: protect_table('ledger'), that is
  *               can_see_business(business_id).
- *   bench_ids   this extension, the array form of the README:
+ *   bench_ids   this extension, the array form (README.md, visible_business_ids):
  *               business_id = ANY ((SELECT visible_business_ids())::bigint[])
  *               (the cast keeps the parser from reading the parenthesised
  *               SELECT as an ANY (subquery); it runs once, as an InitPlan).
  *
  * The hand-written peers take the staff id from a setting of their own
  * (app.staff_id, set with set_config(..., true) in each transaction) and
- * implement DESIGN.md section 3's visibility rule: an active link, and the
- * owner or admin role or an unexpired direct or team grant.
+ * implement the visibility rule of README.md ("The rule of effective
+ * access"): an active link, and the owner or admin role or an unexpired
+ * direct or team grant.
  */
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;

@@ -1,7 +1,7 @@
 /*
  * test/bench/report.sql: turns the figures of one make bench run into the
- * DESIGN.md section 7 table. psql variables: scans, plans, metrics (the
- * files test/bench/run.sh wrote).
+ * table of targets (test/bench/README.md, "Results"). psql variables:
+ * scans, plans, metrics (the files test/bench/run.sh wrote).
  *
  * Scans: the figure is the median of the timed repetitions (client-side
  * \timing: planning, execution and the round trip), or the warm-up run

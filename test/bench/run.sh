@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# test/bench/run.sh: make bench, the DESIGN.md section 7 performance contract.
+# test/bench/run.sh: make bench, the performance targets of test/bench/README.md.
 #
-# Builds (or reuses) a benchmark cluster holding the section 7 dataset,
+# Builds (or reuses) a benchmark cluster holding the bench's dataset,
 # measures every workload for every peer and persona in one run, checks that
 # all variants return the same rows, and prints one table: workload,
 # persona, our figure, the peer's figure, the ratio, the target, and whether
