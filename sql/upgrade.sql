@@ -19,7 +19,7 @@ LANGUAGE sql STABLE AS $$
           FROM pg_depend d, ext
          WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid AND d.deptype = 'e'),
     rels AS (
-        SELECT c.oid, c.relname, c.relkind
+        SELECT c.oid, c.oid::regclass::text AS relname, c.relkind
           FROM pg_class c JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid)
     SELECT 'function', p.oid::regprocedure::text,
            pg_get_functiondef(p.oid) || ' acl=' || coalesce(p.proacl::text, '-')
@@ -74,7 +74,9 @@ LANGUAGE sql STABLE AS $$
       FROM pg_event_trigger e JOIN members m ON m.classid = 'pg_event_trigger'::regclass AND m.objid = e.oid
     UNION ALL
     SELECT 'schema', n.nspname, coalesce(n.nspacl::text, '-')
-      FROM pg_namespace n WHERE n.nspname = 'access_control'
+             || ' member=' || EXISTS (SELECT 1 FROM members m WHERE m.classid = 'pg_namespace'::regclass AND m.objid = n.oid)
+             || ' comment=' || coalesce(obj_description(n.oid, 'pg_namespace'), '-')
+      FROM pg_namespace n WHERE n.nspname IN ('access_control', 'access_control_internal')
     UNION ALL
     SELECT 'dumped table', cfg.tbl::regclass::text, coalesce(cfg.cond, '-')
       FROM pg_extension x,
@@ -147,6 +149,8 @@ DROP EXTENSION access_control;
 CREATE EXTENSION access_control;
 CREATE TEMP TABLE fresh AS SELECT * FROM upgrade_check.extension_objects();
 
+-- the two schemas belong to the extension; PUBLIC may use the first only
+SELECT name, detail FROM fresh WHERE kind = 'schema' ORDER BY name;
 -- how much was compared
 SELECT kind, count(*) FROM fresh GROUP BY kind ORDER BY kind;
 -- every difference, in either direction: none
