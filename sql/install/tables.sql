@@ -3,9 +3,8 @@
  * Every table below is extension configuration (pg_dump saves its rows,
  * and those of its serial sequence, restored after CREATE EXTENSION) and
  * carries restore_guard. Besides:
- *   - cache_scope: the invalidate_cache trigger's scope (see cache), NULL
- *     for a table that decides no access; 'staff' tables name their member
- *     and also get the invalidate_staff_cache triggers;
+ *   - cache_scope: 'rows' for a table that decides access: it gets the
+ *     cache triggers (below), NULL for one that does not;
  *   - audited: the audit trigger (see audit);
  *   - dump_filter: which rows pg_dump saves: the two tables this script
  *     seeds dump only the rows added later (see permissions).
@@ -14,18 +13,18 @@ CREATE FUNCTION access_control_internal.access_tables()
     RETURNS TABLE (name name, cache_scope text, audited boolean, dump_filter text)
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp AS $$
-    VALUES ('permission'::name, 'all', true, 'WHERE bit > 24'),
-           ('firm', 'all', true, ''),
-           ('staff', 'all', true, ''),
-           ('business', 'all', true, ''),
-           ('firm_client', 'all', true, ''),
-           ('team', 'all', true, ''),
-           ('team_member', 'staff', true, ''),
-           ('client_role', 'grants', true, 'WHERE firm_id IS NOT NULL'),
-           ('staff_grant', 'staff', true, ''),
-           ('team_grant', 'grants', true, ''),
-           ('portal_user', 'all', true, ''),
-           ('api_key', 'all', true, ''),
+    VALUES ('permission'::name, 'rows', true, 'WHERE bit > 24'),
+           ('firm', 'rows', true, ''),
+           ('staff', 'rows', true, ''),
+           ('business', 'rows', true, ''),
+           ('firm_client', 'rows', true, ''),
+           ('team', 'rows', true, ''),
+           ('team_member', 'rows', true, ''),
+           ('client_role', 'rows', true, 'WHERE firm_id IS NOT NULL'),
+           ('staff_grant', 'rows', true, ''),
+           ('team_grant', 'rows', true, ''),
+           ('portal_user', 'rows', true, ''),
+           ('api_key', 'rows', true, ''),
            ('invitation', NULL, true, ''),
            ('secret_key', NULL, false, ''),
            ('api_key_usage', NULL, false, ''),
@@ -43,27 +42,22 @@ BEGIN
     FOR t IN SELECT * FROM access_control_internal.access_tables() LOOP
         tbl := pg_catalog.format('access_control.%I', t.name);
         IF t.cache_scope IS NOT NULL THEN
+            /*
+             * invalidate_cache before each statement, invalidate_row after
+             * each row, naming the table (see cache). ENABLE ALWAYS: they
+             * fire under session_replication_role = replica too, as logical
+             * replication's apply runs (which fires row triggers only) and
+             * as a DBA's bulk load may; a cache that missed a change would
+             * be stale.
+             */
             EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_cache BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
                             ON %s FOR EACH STATEMENT
-                            EXECUTE FUNCTION access_control_internal.invalidate_cache(%L)', tbl,
-                           t.cache_scope);
-            -- also under session_replication_role = replica (logical replication,
-            -- a DBA's bulk load): a cache that missed a change would be stale
+                            EXECUTE FUNCTION access_control_internal.invalidate_cache(''rows'')', tbl);
             EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_cache', tbl);
-        END IF;
-        IF t.cache_scope = 'staff' THEN
-            EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_staff_cache_insert AFTER INSERT ON %s
-                            REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-                            EXECUTE FUNCTION access_control_internal.invalidate_staff_cache()', tbl);
-            EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_staff_cache_update AFTER UPDATE ON %s
-                            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-                            EXECUTE FUNCTION access_control_internal.invalidate_staff_cache()', tbl);
-            EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_staff_cache_delete AFTER DELETE ON %s
-                            REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-                            EXECUTE FUNCTION access_control_internal.invalidate_staff_cache()', tbl);
-            EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_staff_cache_insert', tbl);
-            EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_staff_cache_update', tbl);
-            EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_staff_cache_delete', tbl);
+            EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_row AFTER INSERT OR UPDATE OR DELETE
+                            ON %s FOR EACH ROW
+                            EXECUTE FUNCTION access_control_internal.invalidate_row(%L)', tbl, t.name);
+            EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_row', tbl);
         END IF;
         IF t.audited THEN
             PERFORM access_control_internal.audit_table(tbl::regclass);
