@@ -213,8 +213,7 @@ check_id(int64 id, const char *what)
 
 /*
  * Returns true when the staff member (any status) or login-capable portal
- * user exists: its access map says so, from the backend cache when it is
- * there, so that setting a known actor costs no query.
+ * user exists.
  */
 static bool
 principal_exists(AcActorKind kind, int64 id)
@@ -222,7 +221,7 @@ principal_exists(AcActorKind kind, int64 id)
 	AcActor		actor;
 
 	AcMakeActor(&actor, kind, id, 0);
-	return AcGetAccessMap(&actor)->exists;
+	return AcActorExists(&actor);
 }
 
 /*

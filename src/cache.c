@@ -672,6 +672,27 @@ AcGetAccessMap(const AcActor *actor)
 }
 
 /*
+ * True when the actor exists (a staff member of any status, a portal user
+ * who can log in). Its map says so, and is built now when it is not
+ * cached yet (the actor's first statement would build it anyway), so that
+ * setting a known actor costs no query; a transaction that cannot keep
+ * the map asks the table instead of building a map it would throw away.
+ */
+bool
+AcActorExists(const AcActor *actor)
+{
+	AcActor		key;
+	MapEntry   *e;
+
+	make_key(&key, actor, 0);
+	if (!xact_wrote_access && (e = hash_search(maps, &key, HASH_FIND, NULL)) != NULL)
+		return e->map != NULL ? e->map->exists : true;	/* a manager exists */
+	if (xact_wrote_access || !snapshot_is_fresh())
+		return AcPrincipalExists(actor->kind, actor->id, AcCachedExtensionOwner());
+	return AcGetAccessMap(actor)->exists;
+}
+
+/*
  * Keeps the current transaction off the cache until it ends: it is about
  * to write an access table.
  */

@@ -16,6 +16,7 @@ extern int	ac_cache_size;
 extern Oid	AcSentinelRelid(bool missing_ok);
 extern Oid	AcCachedExtensionOwner(void);
 extern const AcAccessMap *AcGetAccessMap(const AcActor *actor);
+extern bool AcActorExists(const AcActor *actor);
 extern const AcCatalog *AcGetCatalog(void);
 extern void AcNoteAccessWrite(void);
 

@@ -143,9 +143,21 @@ AcResultInt64(uint64 row, int col, bool *isnull)
 SPIPlanPtr
 AcKeepPlan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types)
 {
+	return AcKeepPlanWithOptions(plan, sql, nargs, types, 0);
+}
+
+/*
+ * AcKeepPlan with planner options (CURSOR_OPT_GENERIC_PLAN: plan once for
+ * every value of the arguments, instead of for each value first and then
+ * maybe never generically: for a query run once per new actor, planning
+ * would cost more than running it).
+ */
+SPIPlanPtr
+AcKeepPlanWithOptions(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, int options)
+{
 	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, options);
 
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));

@@ -26,5 +26,7 @@ extern void AcRunQuery(const char *sql, int nargs, Oid *types, Datum *values,
 					   bool read_only, int expected);
 extern int64 AcResultInt64(uint64 row, int col, bool *isnull);
 extern SPIPlanPtr AcKeepPlan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types);
+extern SPIPlanPtr AcKeepPlanWithOptions(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
+										int options);
 
 #endif							/* AC_OWNER_H */

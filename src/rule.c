@@ -12,6 +12,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "nodes/parsenodes.h"
 
 #include "owner.h"
 #include "rule.h"
@@ -85,14 +86,22 @@ static SPIPlanPtr manager_plan = NULL;
 static SPIPlanPtr member_plan = NULL;
 static SPIPlanPtr portal_plan = NULL;
 static SPIPlanPtr key_plan = NULL;
+static SPIPlanPtr staff_exists_plan = NULL;
+static SPIPlanPtr portal_exists_plan = NULL;
 
 #define EQ " OPERATOR(pg_catalog.=) "
 
-/* Runs a kept plan read-only; the result is in SPI_tuptable. */
+/*
+ * Runs a kept plan read-only; the result is in SPI_tuptable. The plan is
+ * generic: a build runs each query once, and planning it for the values
+ * at hand would cost more than running it.
+ */
 static void
 run_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, Datum *values)
 {
-	int			rc = SPI_execute_plan(AcKeepPlan(plan, sql, nargs, types), values, NULL, true, 0);
+	int			rc = SPI_execute_plan(AcKeepPlanWithOptions(plan, sql, nargs, types,
+														   CURSOR_OPT_GENERIC_PLAN),
+									  values, NULL, true, 0);
 
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "access_control query failed: %s", SPI_result_code_string(rc));
@@ -258,7 +267,7 @@ AcComputePortalAccess(int64 portal_user_id, const AcCatalog *catalog, Oid owner,
 	AcBeginAsOwnerQualified(&scope, owner);
 	values[0] = Int64GetDatum(portal_user_id);
 	run_kept(&portal_plan,
-			 "SELECT p.business_id, p.permissions, -1::pg_catalog.int8, p.status" EQ "'active'"
+			 "SELECT p.business_id, p.permissions, '-1'::pg_catalog.int8, p.status" EQ "'active'"
 			 "  FROM access_control.portal_user p"
 			 " WHERE p.id" EQ "$1 AND p.can_login",
 			 1, types, values);
@@ -277,6 +286,32 @@ AcComputePortalAccess(int64 portal_user_id, const AcCatalog *catalog, Oid owner,
 	map->exists = exists;
 	AcEndAsOwnerQualified(&scope);
 	return map;
+}
+
+/*
+ * Returns true when the staff member (any status) or the portal user who
+ * can log in exists; the query runs as owner, the extension's owner.
+ */
+bool
+AcPrincipalExists(AcActorKind kind, int64 id, Oid owner)
+{
+	AcOwnerScope scope;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	bool		found;
+
+	AcBeginAsOwnerQualified(&scope, owner);
+	if (kind == AC_ACTOR_STAFF)
+		run_kept(&staff_exists_plan,
+				 "SELECT 1 FROM access_control.staff s WHERE s.id" EQ "$1",
+				 1, types, values);
+	else
+		run_kept(&portal_exists_plan,
+				 "SELECT 1 FROM access_control.portal_user p WHERE p.id" EQ "$1 AND p.can_login",
+				 1, types, values);
+	found = SPI_processed > 0;
+	AcEndAsOwnerQualified(&scope);
+	return found;
 }
 
 /* Returns the map entry for the business, or NULL. */

@@ -9,6 +9,7 @@
 
 #include "utils/timestamp.h"
 
+#include "actor.h"
 #include "permission_catalog.h"
 
 typedef struct AcGrantedBusiness
@@ -35,6 +36,7 @@ extern AcAccessMap *AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcC
 										 Oid owner, MemoryContext cxt);
 extern AcAccessMap *AcComputePortalAccess(int64 portal_user_id, const AcCatalog *catalog,
 										  Oid owner, MemoryContext cxt);
+extern bool AcPrincipalExists(AcActorKind kind, int64 id, Oid owner);
 extern const AcGrantedBusiness *AcFindBusiness(const AcAccessMap *map, int64 business_id);
 
 #endif							/* AC_RULE_H */
