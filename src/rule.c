@@ -36,31 +36,50 @@ static AcAccessMap *
 map_from_result(const AcCatalog *catalog, MemoryContext cxt, bool full_base, uint64 rows)
 {
 	AcAccessMap *map = MemoryContextAllocZero(cxt, sizeof(AcAccessMap));
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	bool		has_expiry = desc->natts >= 4 && TupleDescAttr(desc, 3)->atttypid == TIMESTAMPTZOID;
+	int64		last_base = 0;
+	int64		last_closure = 0;
+	bool		sorted = true;
 	uint64		i;
 
 	map->valid_until = DT_NOEND;
 	map->n = (int) rows;
 	map->items = MemoryContextAllocZero(cxt, sizeof(AcGrantedBusiness) * Max(map->n, 1));
+	if (full_base)
+	{
+		last_base = catalog->all;
+		last_closure = AcClosure(catalog, last_base);
+	}
 	for (i = 0; i < rows; i++)
 	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
 		bool		isnull;
 		int64		base;
 		int64		ceiling;
-		Datum		expiry;
+		Datum		d;
 
-		map->items[i].business_id = AcResultInt64(i, 1, &isnull);
-		base = full_base ? catalog->all : AcResultInt64(i, 2, &isnull);
-		ceiling = AcResultInt64(i, 3, &isnull);
-		map->items[i].mask = AcClosure(catalog, base) & ceiling;
-		if (SPI_tuptable->tupdesc->natts >= 4 &&
-			TupleDescAttr(SPI_tuptable->tupdesc, 3)->atttypid == TIMESTAMPTZOID)
+		map->items[i].business_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+		base = full_base ? catalog->all : DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
+		ceiling = DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
+		/* most rows share a base: close it over implications once */
+		if (base != last_base || i == 0)
 		{
-			expiry = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull);
-			if (!isnull && DatumGetTimestampTz(expiry) < map->valid_until)
-				map->valid_until = DatumGetTimestampTz(expiry);
+			last_base = base;
+			last_closure = AcClosure(catalog, base);
+		}
+		map->items[i].mask = last_closure & ceiling;
+		if (i > 0 && map->items[i].business_id < map->items[i - 1].business_id)
+			sorted = false;
+		if (has_expiry)
+		{
+			d = SPI_getbinval(tuple, desc, 4, &isnull);
+			if (!isnull && DatumGetTimestampTz(d) < map->valid_until)
+				map->valid_until = DatumGetTimestampTz(d);
 		}
 	}
-	qsort(map->items, map->n, sizeof(AcGrantedBusiness), compare_business);
+	if (!sorted)
+		qsort(map->items, map->n, sizeof(AcGrantedBusiness), compare_business);
 	return map;
 }
 
@@ -222,7 +241,7 @@ AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, Oid
 				 1, types, values);
 	else
 		run_kept(&member_plan,
-				 "SELECT fc.business_id, pg_catalog.bit_or(r.permissions), fc.ceiling,"
+				 "SELECT g.business_id, pg_catalog.bit_or(r.permissions), fc.ceiling,"
 				 "       pg_catalog.min(g.expires_at)"
 				 "  FROM (SELECT sg.business_id, sg.role_id, sg.expires_at"
 				 "          FROM access_control.staff_grant sg WHERE sg.staff_id" EQ "$2"
@@ -232,11 +251,12 @@ AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, Oid
 				 "          JOIN access_control.team_grant tg ON tg.team_id" EQ "tm.team_id"
 				 "         WHERE tm.staff_id" EQ "$2) g"
 				 "  JOIN access_control.client_role r ON r.id" EQ "g.role_id"
-				 "  JOIN access_control.firm_client fc"
-				 "    ON fc.business_id" EQ "g.business_id AND fc.firm_id" EQ "$1"
-				 "   AND fc.status" EQ "'active'"
+				 /* one lookup of the link per grant, never the firm's every link */
+				 "  CROSS JOIN LATERAL (SELECT l.ceiling FROM access_control.firm_client l"
+				 "                       WHERE l.firm_id" EQ "$1 AND l.business_id" EQ "g.business_id"
+				 "                         AND l.status" EQ "'active' OFFSET 0) fc"
 				 " WHERE g.expires_at IS NULL OR g.expires_at OPERATOR(pg_catalog.>) $3"
-				 " GROUP BY fc.business_id, fc.ceiling",
+				 " GROUP BY g.business_id, fc.ceiling",
 				 3, types, values);
 	map = map_from_result(catalog, cxt, manager, SPI_processed);
 	map->uses_grants = !manager;

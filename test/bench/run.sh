@@ -477,8 +477,9 @@ for pl in "${PERSONAS[@]}"; do
     f=$RUN/cold_$p.log
     "${PGBENCH[@]}" -n -M prepared -c 1 -T 3 -r -U postgres -D staff="$s" \
         -f "$BENCH/cold.pgbench" >"$f" 2>&1 || { cat "$f" >&2; die "pgbench failed"; }
-    metric "cold_$p" "$(awk -v c="$(pgb_stmt "$f" 'AS cold')" -v w="$(pgb_stmt "$f" 'AS warm')" \
-        'BEGIN { print c - w }')"
+    metric "cold_$p" "$(awk -v c1="$(pgb_stmt "$f" 'AS cold_set')" -v c2="$(pgb_stmt "$f" 'AS cold_read')" \
+        -v w1="$(pgb_stmt "$f" 'AS warm_set')" -v w2="$(pgb_stmt "$f" 'AS warm_read')" \
+        'BEGIN { print c1 + c2 - w1 - w2 }')"
 done
 
 # --- memory: one backend serving 50,000 different actors ------------------------
