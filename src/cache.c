@@ -233,6 +233,7 @@ forget_all(void)
 		retire(catalog_cxt);
 	catalog = NULL;
 	catalog_cxt = NULL;
+	xact_catalog = NULL;
 }
 
 /* Drops the least recently used entries while the cache is over its size. */
@@ -472,8 +473,9 @@ snapshot_is_fresh(void)
 
 /*
  * Returns the permission catalog, loading it when needed. A transaction
- * that wrote the permission table reads it again once per command (its
- * own snapshot sees its changes); any other keeps the backend's copy.
+ * that cannot use the backend's copy keeps one of its own, which it reads
+ * again once per command after it wrote the permission table (its own
+ * snapshot sees its changes).
  */
 const AcCatalog *
 AcGetCatalog(void)
@@ -485,8 +487,9 @@ AcGetCatalog(void)
 	if (catalog != NULL && !xact_wrote_permissions)
 		return catalog;
 	cid = ActiveSnapshotSet() ? GetActiveSnapshot()->curcid : InvalidCommandId;
-	if (xact_wrote_permissions && xact_catalog != NULL && cid == xact_catalog_cid &&
-		cid != InvalidCommandId)
+	/* this transaction's copy: good until it writes the permission table */
+	if (xact_catalog != NULL &&
+		(!xact_wrote_permissions || (cid == xact_catalog_cid && cid != InvalidCommandId)))
 		return xact_catalog;
 	AcSentinelRelid(false);
 	cxt = AllocSetContextCreate(cache_cxt, "access_control catalog", ALLOCSET_SMALL_SIZES);
@@ -500,11 +503,8 @@ AcGetCatalog(void)
 	else
 	{
 		retire(cxt);
-		if (xact_wrote_permissions)
-		{
-			xact_catalog = c;
-			xact_catalog_cid = cid;
-		}
+		xact_catalog = c;
+		xact_catalog_cid = cid;
 	}
 	return c;
 }

@@ -167,7 +167,7 @@ rows AS (
            pg_temp.yes(r.value < 20 * 1048576.0)
       FROM m r WHERE r.name = 'roles_bytes'
     UNION ALL
-    SELECT 40 + t.n, ps.sort, 'visible_business_ids(), ' || t.label, ps.p,
+    SELECT 40 + t.n, ps.sort, 'set_actor + visible_business_ids(), ' || t.label, ps.p,
            pg_temp.ms(v.value), '', '', '', '<= ' || t.lim || ' ms', pg_temp.yes(v.value <= t.lim)
       FROM persona ps
      CROSS JOIN (VALUES (1, 'warm', 'vis_warm_', 1), (2, 'cold: new session', 'vis_new_', 5),
@@ -211,7 +211,7 @@ SELECT workload, persona, ours, peer, theirs AS "peer's figure", ratio, target, 
 
 /* ---- how cost grows with what a persona sees ------------------------------ */
 \echo
-\echo 'Growth with the number of visible businesses (ours; medians; visible_business_ids() from pgbench)'
+\echo 'Growth with the number of visible businesses (ours; medians; ids: set_actor + visible_business_ids() from pgbench)'
 SELECT ps.p AS persona, ps.businesses AS businesses,
        split_part(f1.res, '|', 1) AS "rows seen",
        pg_temp.ms(f1.ms) AS "full aggregate",
