@@ -81,7 +81,7 @@ BEGIN
            AND p.prokind = 'f'
            AND p.prorettype NOT IN ('trigger'::regtype, 'internal'::regtype)
            AND NOT ('internal'::regtype = ANY (p.proargtypes::regtype[]))
-         ORDER BY 5
+         ORDER BY sig
     LOOP
         types := f.types;
         names := f.names;

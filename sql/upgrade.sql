@@ -1,6 +1,7 @@
--- Upgrades: install the first release, use it, ALTER EXTENSION ... UPDATE,
--- and check that the result is the same as a fresh install of the current
--- version, object for object, and answers the same questions the same way.
+-- Upgrades: install the first release, use it, update it release by release
+-- (1.0, 1.1, 1.2) with ALTER EXTENSION ... UPDATE, and check that the result
+-- is the same as a fresh install of the current version, object for object,
+-- and answers the same questions the same way.
 
 -- A description of every object of the extension, one row per property that
 -- a user could notice: function definitions (volatility, cost, support,
@@ -46,6 +47,7 @@ LANGUAGE sql STABLE AS $$
     UNION ALL
     SELECT 'constraint', r.relname || '.' || co.conname, pg_get_constraintdef(co.oid)
       FROM rels r JOIN pg_constraint co ON co.conrelid = r.oid
+     WHERE co.contype <> 'n'  -- NOT NULL, a row here from 18 on, is the column's notnull=
     UNION ALL
     SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
       FROM rels r JOIN pg_index i ON i.indrelid = r.oid
@@ -69,6 +71,10 @@ LANGUAGE sql STABLE AS $$
     SELECT 'type', t.oid::regtype::text, t.typtype::text || ' ' || coalesce(
              (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '-')
       FROM pg_type t JOIN members m ON m.classid = 'pg_type'::regclass AND m.objid = t.oid
+     -- not the types made along with another object, members from 17 on:
+     -- a table's or view's row type, and any type's array type
+     WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c')
+       AND NOT EXISTS (SELECT FROM pg_type el WHERE el.oid = t.typelem AND el.typarray = t.oid)
     UNION ALL
     SELECT 'event trigger', e.evtname, e.evtevent || ' ' || e.evtfoid::regproc || ' ' || e.evtenabled::text
       FROM pg_event_trigger e JOIN members m ON m.classid = 'pg_event_trigger'::regclass AND m.objid = e.oid
@@ -116,6 +122,22 @@ SELECT count(*), sum(amount) FROM upgrade_ledger;
 COMMIT;
 RESET ROLE;
 
+-- the 1.0 audit triggers carry no arguments: the library names their
+-- actions as the current install script does
+SELECT action, entity, entity_id IS NOT NULL AS has_entity_id, firm_id = :f AS our_firm
+  FROM access_control.audit_log ORDER BY id;
+
+-- 1.0 to 1.1: the member sees the same rows
+ALTER EXTENSION access_control UPDATE TO '1.1';
+SELECT extversion FROM pg_extension WHERE extname = 'access_control';
+SET ROLE regress_upgrade;
+BEGIN;
+SELECT access_control.set_actor(:m) \gset
+SELECT count(*), sum(amount) FROM upgrade_ledger;
+COMMIT;
+RESET ROLE;
+
+-- 1.1 to 1.2, the current version
 ALTER EXTENSION access_control UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'access_control';
 
@@ -123,6 +145,7 @@ SELECT extversion FROM pg_extension WHERE extname = 'access_control';
 SET ROLE regress_upgrade;
 BEGIN;
 SELECT access_control.set_actor(:m) \gset
+SELECT access_control.current_staff_id() = :m AS acting_as_member;
 SELECT count(*), sum(amount) FROM upgrade_ledger;
 SELECT access_control.can_see_business(:b1) AS sees_b1, access_control.can_see_business(:b2) AS sees_b2,
        access_control.has_permission(:b1, 'invoices.view') AS views_b1_invoices;
@@ -140,6 +163,19 @@ RESET ROLE;
 SELECT action, entity FROM access_control.audit_log WHERE firm_id = :f ORDER BY id DESC LIMIT 1;
 SELECT ok, first_bad_id FROM access_control.verify_audit_chain(:f);
 
+-- every table, sequence, view and function of the two schemas belongs to
+-- the extension
+SELECT count(*) AS outside_the_extension
+  FROM (SELECT 'pg_class'::regclass AS classid, c.oid FROM pg_class c
+         WHERE c.relnamespace IN ('access_control'::regnamespace, 'access_control_internal'::regnamespace)
+           AND c.relkind IN ('r', 'S', 'v')
+        UNION ALL
+        SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p
+         WHERE p.pronamespace IN ('access_control'::regnamespace, 'access_control_internal'::regnamespace)) o
+ WHERE NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = o.classid AND d.objid = o.oid
+                      AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e');
+
 REVOKE EXECUTE ON FUNCTION access_control.set_actor(bigint) FROM regress_upgrade;
 CREATE TEMP TABLE upgraded AS SELECT * FROM upgrade_check.extension_objects();
 DROP TABLE upgrade_ledger;
@@ -149,7 +185,9 @@ DROP EXTENSION access_control;
 CREATE EXTENSION access_control;
 CREATE TEMP TABLE fresh AS SELECT * FROM upgrade_check.extension_objects();
 
--- the two schemas belong to the extension; PUBLIC may use the first only
+-- access_control is the extension's schema, access_control_internal one of
+-- its objects; PUBLIC may use both (in the second, only the reader
+-- functions of the row-level security policies are PUBLIC's)
 SELECT name, detail FROM fresh WHERE kind = 'schema' ORDER BY name;
 -- how much was compared
 SELECT kind, count(*) FROM fresh GROUP BY kind ORDER BY kind;

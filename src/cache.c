@@ -589,7 +589,8 @@ AcGetAccessMap(const AcActor *actor)
 	const AcCatalog *cat;
 	Oid			own;
 
-	if (actor->kind == AC_ACTOR_NONE)
+	/* nobody, and system, see no business through the helpers */
+	if (actor->kind == AC_ACTOR_NONE || actor->kind == AC_ACTOR_SYSTEM)
 		return &empty_map;
 	make_key(&key, actor, 0);
 	enforce_size();				/* access_control.cache_size may have shrunk */

@@ -1,6 +1,6 @@
 /*
  * access: the C helpers that row-level security policies call, and their
- * planner support (src/access.c, src/planner.c).
+ * planner support (src/planner.c).
  */
 CREATE FUNCTION access_control_internal.row_helper_support(internal) RETURNS internal
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_row_helper_support';

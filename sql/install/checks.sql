@@ -1,7 +1,7 @@
 /*
  * checks: the argument checks every management function shares: a value
- * among choices, a value that must not be NULL, an email address, an
- * expiry time.
+ * among choices, a value that must not be NULL, the row an id names, an
+ * email address, an expiry time.
  */
 CREATE FUNCTION access_control_internal.check_choice(value text, choices text[], what text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -27,6 +27,53 @@ BEGIN
     RETURN value;
 END $$;
 COMMENT ON FUNCTION access_control_internal.not_null(anyelement, text) IS 'Internal: returns value, or raises 22004 when it is NULL';
+
+/*
+ * The row with this id of the table whose row type kind is (pass
+ * NULL::access_control.staff and so on), locked FOR NO KEY UPDATE when
+ * lock. Raises 22004 for a NULL id and 22023, with a hint saying where the
+ * ids are listed, when there is no such row. Raises 42501 first when
+ * nobody acts with authority (actor_authority).
+ */
+CREATE FUNCTION access_control_internal.lookup(kind anyelement, id bigint, lock boolean DEFAULT false)
+    RETURNS anyelement
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    found_row ALIAS FOR $0;
+    rel regclass := (SELECT t.typrelid FROM pg_catalog.pg_type t WHERE t.oid = pg_catalog.pg_typeof(kind));
+    k record;
+    n bigint;
+BEGIN
+    /* the authority check first: nobody learns even whether an id exists */
+    PERFORM access_control_internal.actor_authority();
+    SELECT * INTO k
+      FROM (VALUES ('access_control.staff'::regclass, 'staff_id', 'staff member', 'Staff ids are listed in access_control.staff.'),
+                   ('access_control.firm', 'firm_id', 'firm', 'Firm ids are listed in access_control.firm.'),
+                   ('access_control.business', 'business_id', 'business', 'Business ids are listed in access_control.business.'),
+                   ('access_control.team', 'team_id', 'team', 'Team ids are listed in access_control.team.'),
+                   ('access_control.client_role', 'role_id', 'client role', 'Client roles are listed in access_control.client_role.'),
+                   ('access_control.portal_user', 'portal_user_id', 'portal user', 'Portal users are listed in access_control.portal_user.'),
+                   ('access_control.invitation', 'invitation_id', 'invitation', 'Pending invitations are listed in access_control.pending_invitations.'),
+                   ('access_control.api_key', 'key_id', 'API key', 'API keys are listed in access_control.api_keys.'))
+           AS v(tbl, arg, what, hint)
+     WHERE v.tbl = rel;
+    IF k IS NULL THEN
+        RAISE EXCEPTION 'no look-up by id for type %', pg_catalog.pg_typeof(kind)
+            USING ERRCODE = '22023', HINT = 'Pass NULL cast to the row type of an access table that has an id.';
+    END IF;
+    PERFORM access_control_internal.not_null(id, k.arg);
+    EXECUTE pg_catalog.format('SELECT * FROM %s WHERE id OPERATOR(pg_catalog.=) $1%s', rel,
+                              CASE WHEN lock THEN ' FOR NO KEY UPDATE' ELSE '' END)
+       INTO found_row USING id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n = 0 THEN
+        RAISE EXCEPTION '% % does not exist', k.what, id
+            USING ERRCODE = '22023', HINT = k.hint;
+    END IF;
+    RETURN found_row;
+END $$;
+COMMENT ON FUNCTION access_control_internal.lookup(anyelement, bigint, boolean) IS 'Internal: the row with this id (locked when lock) of the table kind is the row type of, or 22004/22023';
 CREATE FUNCTION access_control_internal.normalize_email(email text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp AS $$
@@ -53,6 +100,7 @@ COMMENT ON FUNCTION access_control_internal.check_expiry(timestamptz) IS 'Intern
 REVOKE ALL ON FUNCTION
     access_control_internal.check_choice,
     access_control_internal.not_null,
+    access_control_internal.lookup,
     access_control_internal.normalize_email,
     access_control_internal.check_expiry
 FROM PUBLIC;

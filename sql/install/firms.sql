@@ -1,6 +1,6 @@
 /*
  * firms: firms, their staff and their client businesses: the tables, who
- * may manage a firm's staff and access (_authorize), and the functions that
+ * may manage a firm's staff and access (authorize), and the functions that
  * create firms and businesses and add, re-role and remove staff.
  */
 CREATE TABLE access_control.firm (
@@ -41,27 +41,26 @@ CREATE INDEX ON access_control.firm_client (business_id);
 
 /*
  * Checks that the current actor may manage the firm's staff or access, and
- * raises 42501 when not. Without an actor, the caller's SQL privileges
- * (EXECUTE on the management function) already decided: the change is made
- * by "system". target_role is the role of the staff member being changed
- * (or being given); only owners may touch owners.
+ * raises 42501 when not: nobody (actor_authority) and other firms never
+ * may; system always may. target_role is the role of the staff member
+ * being changed (or being given); only owners may touch owners.
  */
 CREATE FUNCTION access_control_internal.authorize(firm_id bigint, target_role text DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    actor text := access_control.current_actor();
+    actor text := access_control_internal.actor_authority();
     me access_control.staff;
 BEGIN
-    IF actor IS NULL THEN
+    IF actor = 'system' THEN
         RETURN;
     END IF;
-    IF actor NOT LIKE 'staff:%' THEN
+    IF access_control.current_staff_id() IS NULL THEN
         RAISE EXCEPTION 'permission denied to manage firm %', firm_id
             USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not a staff member of this firm.', actor);
     END IF;
     SELECT * INTO me FROM access_control.staff s
-     WHERE s.id = pg_catalog.substr(actor, 7)::bigint;
+     WHERE s.id = access_control.current_staff_id();
     IF me.firm_id IS DISTINCT FROM firm_id OR me.status <> 'active' THEN
         RAISE EXCEPTION 'permission denied to manage firm %', firm_id
             USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not an active staff member of this firm.', actor);
@@ -77,44 +76,11 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control_internal.authorize(bigint, text) IS 'Internal: raises 42501 unless the current actor may manage the firm (and the target role)';
 
-CREATE FUNCTION access_control_internal.staff(staff_id bigint, lock boolean DEFAULT false) RETURNS access_control.staff
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    s access_control.staff;
-BEGIN
-    PERFORM access_control_internal.not_null(staff_id, 'staff_id');
-    IF lock THEN
-        SELECT * INTO s FROM access_control.staff WHERE id = staff_id FOR NO KEY UPDATE;
-    ELSE
-        SELECT * INTO s FROM access_control.staff WHERE id = staff_id;
-    END IF;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'staff member % does not exist', staff_id
-            USING ERRCODE = '22023', HINT = 'Staff ids are listed in access_control.staff.';
-    END IF;
-    RETURN s;
-END $$;
-COMMENT ON FUNCTION access_control_internal.staff(bigint, boolean) IS 'Internal: the staff row, or 22023 when there is none';
-
-CREATE FUNCTION access_control_internal.firm_exists(firm_id bigint) RETURNS bigint
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    PERFORM access_control_internal.not_null(firm_id, 'firm_id');
-    IF NOT EXISTS (SELECT 1 FROM access_control.firm f WHERE f.id = firm_id) THEN
-        RAISE EXCEPTION 'firm % does not exist', firm_id
-            USING ERRCODE = '22023', HINT = 'Firm ids are listed in access_control.firm.';
-    END IF;
-    RETURN firm_id;
-END $$;
-COMMENT ON FUNCTION access_control_internal.firm_exists(bigint) IS 'Internal: firm_id, or 22023 when there is no such firm';
-
 CREATE FUNCTION access_control_internal.active_staff(staff_id bigint) RETURNS access_control.staff
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control_internal.staff(staff_id, true);
+    s access_control.staff := access_control_internal.lookup(NULL::access_control.staff, staff_id, true);
 BEGIN
     IF s.status <> 'active' THEN
         RAISE EXCEPTION 'staff member % has been removed', staff_id
@@ -123,19 +89,6 @@ BEGIN
     RETURN s;
 END $$;
 COMMENT ON FUNCTION access_control_internal.active_staff(bigint) IS 'Internal: the locked row of an active staff member, or an ERROR';
-
-CREATE FUNCTION access_control_internal.business_exists(business_id bigint) RETURNS bigint
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    PERFORM access_control_internal.not_null(business_id, 'business_id');
-    IF NOT EXISTS (SELECT 1 FROM access_control.business b WHERE b.id = business_id) THEN
-        RAISE EXCEPTION 'business % does not exist', business_id
-            USING ERRCODE = '22023', HINT = 'Business ids are listed in access_control.business.';
-    END IF;
-    RETURN business_id;
-END $$;
-COMMENT ON FUNCTION access_control_internal.business_exists(bigint) IS 'Internal: business_id, or 22023 when there is no such business';
 
 CREATE FUNCTION access_control.create_firm(name text, owner_email text,
     owner_first_name text DEFAULT NULL, owner_last_name text DEFAULT NULL) RETURNS bigint
@@ -147,7 +100,7 @@ BEGIN
     IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
         RAISE EXCEPTION 'firm name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the firm''s display name.';
     END IF;
-    IF access_control.current_actor() IS NOT NULL THEN
+    IF access_control.current_actor() <> 'system' THEN
         RAISE EXCEPTION 'permission denied to create a firm'
             USING ERRCODE = '42501', DETAIL = 'Firms are created by the system, not by an actor.';
     END IF;
@@ -166,7 +119,7 @@ DECLARE
     e text := access_control_internal.normalize_email(email);
     sid bigint;
 BEGIN
-    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
     PERFORM access_control_internal.check_choice(role, '{owner,admin,member}', 'staff role');
     PERFORM access_control_internal.authorize(firm_id, role);
     SELECT s.id INTO sid FROM access_control.staff s
@@ -218,7 +171,7 @@ CREATE FUNCTION access_control_internal.lock_firm_staff(s access_control.staff) 
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM 1 FROM access_control.firm f WHERE f.id = s.firm_id FOR NO KEY UPDATE;
-    RETURN access_control_internal.staff(s.id, true);
+    RETURN access_control_internal.lookup(NULL::access_control.staff, s.id, true);
 END $$;
 COMMENT ON FUNCTION access_control_internal.lock_firm_staff(access_control.staff) IS 'Internal: locks the staff member''s firm and row and returns the row read afresh';
 
@@ -226,7 +179,7 @@ CREATE FUNCTION access_control.set_staff_role(staff_id bigint, role text) RETURN
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control_internal.staff(staff_id);
+    s access_control.staff := access_control_internal.lookup(NULL::access_control.staff, staff_id);
 BEGIN
     PERFORM access_control_internal.check_choice(role, '{owner,admin,member}', 'staff role');
     s := access_control_internal.lock_firm_staff(s);
@@ -246,7 +199,7 @@ CREATE FUNCTION access_control.remove_staff(staff_id bigint) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control_internal.staff(staff_id);
+    s access_control.staff := access_control_internal.lookup(NULL::access_control.staff, staff_id);
 BEGIN
     s := access_control_internal.lock_firm_staff(s);
     PERFORM access_control_internal.authorize(s.firm_id, s.role);
@@ -266,7 +219,7 @@ CREATE FUNCTION access_control.set_programmatic_access(staff_id bigint, enabled 
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff := access_control_internal.staff(staff_id);
+    s access_control.staff := access_control_internal.lookup(NULL::access_control.staff, staff_id);
 BEGIN
     PERFORM access_control_internal.not_null(enabled, 'enabled');
     PERFORM access_control_internal.authorize(s.firm_id, s.role);
@@ -281,7 +234,7 @@ CREATE FUNCTION access_control.create_business(firm_id bigint, name text) RETURN
 DECLARE
     bid bigint;
 BEGIN
-    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
     PERFORM access_control_internal.authorize(firm_id);
     bid := access_control.create_business(name);
     INSERT INTO access_control.firm_client (firm_id, business_id, status, ceiling)
@@ -299,7 +252,7 @@ BEGIN
     IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
         RAISE EXCEPTION 'business name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the client''s display name.';
     END IF;
-    IF access_control.current_actor() LIKE 'portal:%' THEN
+    IF access_control.current_portal_user_id() IS NOT NULL THEN
         RAISE EXCEPTION 'permission denied to create a business'
             USING ERRCODE = '42501', DETAIL = 'Portal users work inside their own business only.';
     END IF;
@@ -311,10 +264,7 @@ REVOKE ALL ON TABLE access_control.firm, access_control.staff, access_control.bu
 REVOKE ALL ON SEQUENCE access_control.firm_id_seq, access_control.staff_id_seq, access_control.business_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
     access_control_internal.authorize,
-    access_control_internal.staff,
-    access_control_internal.firm_exists,
     access_control_internal.active_staff,
-    access_control_internal.business_exists,
     access_control.create_firm,
     access_control.add_staff,
     access_control_internal.keep_an_owner,

@@ -19,7 +19,7 @@ CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF permissions ON a
  * Raises 42501 unless the current actor may manage the portal records of
  * the business with the given permission (users.manage or contacts.manage),
  * giving a record permissions grant_mask that replace old_mask:
- *   - no actor: the caller's SQL privileges already decided (system);
+ *   - system: always; nobody: never (actor_authority);
  *   - a portal actor: an active login user of this same business holding
  *     the permission, that holds (with implications) every permission it
  *     gives and every permission the record had;
@@ -32,17 +32,17 @@ CREATE FUNCTION access_control_internal.authorize_portal(business_id bigint, nee
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    actor text := access_control.current_actor();
+    actor text := access_control_internal.actor_authority();
     held bigint;
     touched bigint := access_control.validate_permissions(grant_mask) | access_control.validate_permissions(old_mask);
     need bigint := access_control.permission_mask(ARRAY[needed]);
     me_portal access_control.portal_user;
     me_staff access_control.staff;
 BEGIN
-    IF actor IS NULL THEN
+    IF actor = 'system' THEN
         RETURN;
-    ELSIF actor LIKE 'portal:%' THEN
-        SELECT * INTO me_portal FROM access_control.portal_user u WHERE u.id = pg_catalog.substr(actor, 8)::bigint;
+    ELSIF access_control.current_portal_user_id() IS NOT NULL THEN
+        SELECT * INTO me_portal FROM access_control.portal_user u WHERE u.id = access_control.current_portal_user_id();
         IF me_portal.business_id IS DISTINCT FROM authorize_portal.business_id
            OR me_portal.status <> 'active' OR NOT me_portal.can_login THEN
             RAISE EXCEPTION 'permission denied to manage the portal users of business %', business_id
@@ -50,7 +50,7 @@ BEGIN
         END IF;
         held := access_control.validate_permissions(me_portal.permissions);
     ELSE
-        SELECT * INTO me_staff FROM access_control.staff s WHERE s.id = pg_catalog.substr(actor, 7)::bigint;
+        SELECT * INTO me_staff FROM access_control.staff s WHERE s.id = access_control.current_staff_id();
         IF me_staff.status IS DISTINCT FROM 'active' OR me_staff.role = 'member' THEN
             RAISE EXCEPTION 'permission denied to manage the portal users of business %', business_id
                 USING ERRCODE = '42501', DETAIL = 'Only owners and admins of a firm linked to the business manage its portal users.';
@@ -74,22 +74,6 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control_internal.authorize_portal(bigint, text, bigint, bigint) IS 'Internal: raises 42501 unless the current actor may manage the business''s portal records and holds every permission touched';
 
-CREATE FUNCTION access_control_internal.portal_user(portal_user_id bigint) RETURNS access_control.portal_user
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    u access_control.portal_user;
-BEGIN
-    PERFORM access_control_internal.not_null(portal_user_id, 'portal_user_id');
-    SELECT * INTO u FROM access_control.portal_user p WHERE p.id = portal_user_id FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'portal user % does not exist', portal_user_id
-            USING ERRCODE = '22023', HINT = 'Portal users are listed in access_control.portal_user.';
-    END IF;
-    RETURN u;
-END $$;
-COMMENT ON FUNCTION access_control_internal.portal_user(bigint) IS 'Internal: the locked portal_user row, or 22023';
-
 CREATE FUNCTION access_control.add_portal_user(business_id bigint, email text, permissions text[] DEFAULT NULL) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
@@ -98,7 +82,7 @@ DECLARE
     mask bigint;
     u access_control.portal_user;
 BEGIN
-    PERFORM access_control_internal.business_exists(business_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
     IF permissions IS NULL THEN
         SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) INTO mask FROM access_control.permission p;
     ELSE
@@ -127,7 +111,7 @@ CREATE FUNCTION access_control.set_portal_permissions(portal_user_id bigint, per
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    u access_control.portal_user := access_control_internal.portal_user(portal_user_id);
+    u access_control.portal_user := access_control_internal.lookup(NULL::access_control.portal_user, portal_user_id, true);
     mask bigint := access_control_internal.permissions_arg(permissions, 'permissions');
 BEGIN
     PERFORM access_control_internal.authorize_portal(u.business_id, 'users.manage', mask, u.permissions);
@@ -144,7 +128,7 @@ CREATE FUNCTION access_control.remove_portal_user(portal_user_id bigint) RETURNS
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    u access_control.portal_user := access_control_internal.portal_user(portal_user_id);
+    u access_control.portal_user := access_control_internal.lookup(NULL::access_control.portal_user, portal_user_id, true);
 BEGIN
     PERFORM access_control_internal.authorize_portal(u.business_id,
         CASE WHEN u.can_login THEN 'users.manage' ELSE 'contacts.manage' END, 0, u.permissions);
@@ -159,7 +143,7 @@ DECLARE
     e text := access_control_internal.normalize_email(email);
     u access_control.portal_user;
 BEGIN
-    PERFORM access_control_internal.business_exists(business_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
     PERFORM access_control_internal.authorize_portal(business_id, 'contacts.manage');
     IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
         RAISE EXCEPTION 'contact name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the contact''s display name.';
@@ -185,7 +169,6 @@ REVOKE ALL ON TABLE access_control.portal_user FROM PUBLIC;
 REVOKE ALL ON SEQUENCE access_control.portal_user_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
     access_control_internal.authorize_portal,
-    access_control_internal.portal_user,
     access_control.add_portal_user,
     access_control.set_portal_permissions,
     access_control.remove_portal_user,

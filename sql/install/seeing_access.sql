@@ -14,17 +14,17 @@ CREATE FUNCTION access_control_internal.may_see_staff(s access_control.staff) RE
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    actor text := access_control.current_actor();
+    actor text := access_control_internal.actor_authority();
 BEGIN
-    IF actor IS NULL OR actor = 'staff:' || s.id THEN
+    IF actor = 'system' OR access_control.current_staff_id() = s.id THEN
         RETURN;
     END IF;
-    IF actor NOT LIKE 'staff:%' THEN
+    IF access_control.current_staff_id() IS NULL THEN
         RAISE EXCEPTION 'permission denied to see the access of staff member %', s.id
             USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not a staff member of this firm.', actor);
     END IF;
     IF NOT EXISTS (SELECT 1 FROM access_control.staff me
-                    WHERE me.id = pg_catalog.substr(actor, 7)::bigint AND me.firm_id = s.firm_id
+                    WHERE me.id = access_control.current_staff_id() AND me.firm_id = s.firm_id
                       AND me.status = 'active' AND me.role IN ('owner', 'admin')) THEN
         RAISE EXCEPTION 'permission denied to see the access of staff member %', s.id
             USING ERRCODE = '42501',
@@ -37,14 +37,8 @@ CREATE FUNCTION access_control_internal.staff_row(staff_id bigint) RETURNS acces
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    s access_control.staff;
+    s access_control.staff := access_control_internal.lookup(NULL::access_control.staff, staff_id);
 BEGIN
-    PERFORM access_control_internal.not_null(staff_id, 'staff_id');
-    SELECT * INTO s FROM access_control.staff WHERE id = staff_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'staff member % does not exist', staff_id
-            USING ERRCODE = '22023', HINT = 'Staff ids are listed in access_control.staff.';
-    END IF;
     PERFORM access_control_internal.may_see_staff(s);
     RETURN s;
 END $$;
@@ -104,14 +98,12 @@ CREATE FUNCTION access_control.business_access(business_id bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    actor text := access_control.current_actor();
+    actor text := access_control_internal.actor_authority();
     me access_control.staff;
 BEGIN
-    PERFORM access_control_internal.business_exists(business_id);
-    IF actor IS NOT NULL THEN
-        IF actor LIKE 'staff:%' THEN
-            SELECT * INTO me FROM access_control.staff s WHERE s.id = pg_catalog.substr(actor, 7)::bigint;
-        END IF;
+    PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
+    IF actor <> 'system' THEN
+        SELECT * INTO me FROM access_control.staff s WHERE s.id = access_control.current_staff_id();
         IF me.id IS NULL OR me.status <> 'active' OR me.role NOT IN ('owner', 'admin') THEN
             RAISE EXCEPTION 'permission denied to see who has access to business %', business_id
                 USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not an active owner or admin of a firm.', actor);
@@ -149,7 +141,7 @@ DECLARE
     s access_control.staff;
     l access_control.firm_client;
 BEGIN
-    PERFORM access_control_internal.business_exists(business_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
     s := access_control_internal.staff_row(staff_id);
     SELECT * INTO l FROM access_control.firm_client fc
      WHERE fc.firm_id = s.firm_id AND fc.business_id = explain_access.business_id;

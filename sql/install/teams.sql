@@ -31,14 +31,8 @@ CREATE FUNCTION access_control_internal.team(team_id bigint) RETURNS access_cont
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    t access_control.team;
+    t access_control.team := access_control_internal.lookup(NULL::access_control.team, team_id, true);
 BEGIN
-    PERFORM access_control_internal.not_null(team_id, 'team_id');
-    SELECT * INTO t FROM access_control.team WHERE id = team_id FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'team % does not exist', team_id
-            USING ERRCODE = '22023', HINT = 'Team ids are listed in access_control.team.';
-    END IF;
     PERFORM access_control_internal.authorize(t.firm_id);
     RETURN t;
 END $$;
@@ -50,7 +44,7 @@ CREATE FUNCTION access_control.create_team(firm_id bigint, name text) RETURNS bi
 DECLARE
     tid bigint;
 BEGIN
-    PERFORM access_control_internal.firm_exists(firm_id);
+    PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
     PERFORM access_control_internal.authorize(firm_id);
     IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
         RAISE EXCEPTION 'team name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the team''s display name.';
