@@ -10,8 +10,9 @@
 #                  (as root) and cached under /var/cache/access_control
 #   make test-all -- make test, then PG=17, then PG=18; ends with the sum
 #   make demo   -- build, install, run test/demo.sql in a throw-away cluster
-#   make bench  -- build, install, then the benchmark of test/bench in a
-#                  cluster of its own, cached in test/bench/data; not part of test
+#   make bench  -- build, then the benchmark of test/bench in a cluster of
+#                  its own (a private installation), cached in
+#                  test/bench/data; not part of test
 
 PG_CONFIG ?= pg_config
 
@@ -133,9 +134,10 @@ endif
 test-all:
 	@MAKE='$(MAKE)' test/pg_versions.sh test-all
 
-# The benchmark: builds and installs like demo, then
-# test/bench/run.sh keeps its own cluster in test/bench/data (see there).
+# The benchmark: builds, then test/bench/run.sh installs the build into a
+# private copy of PostgreSQL and keeps its own cluster in test/bench/data
+# (see there); the system's installation is left alone.
 bench: deps
-	@out=$$($(MAKE) --no-print-directory install-as-needed PG_CONFIG='$(PG_CONFIG)' 2>&1) || \
-		{ echo "$$out"; echo "bench: build/install failed" >&2; exit 1; }
+	@out=$$($(MAKE) --no-print-directory all PG_CONFIG='$(PG_CONFIG)' 2>&1) || \
+		{ echo "$$out"; echo "bench: build failed" >&2; exit 1; }
 	@PG_CONFIG='$(PG_CONFIG)' test/bench/run.sh

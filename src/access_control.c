@@ -60,7 +60,8 @@ _PG_init(void)
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
-	MarkGUCPrefixReserved("access_control");
-
+	/* The cache and its setting, access_control.cache_size. */
 	AcCacheInit();
+
+	MarkGUCPrefixReserved("access_control");
 }

@@ -26,6 +26,7 @@
 #include "utils/guc.h"
 
 #include "actor.h"
+#include "cache.h"
 #include "owner.h"
 #include "rule.h"
 
@@ -223,24 +224,17 @@ check_id(int64 id, const char *what)
 				 errhint("Ids are positive numbers.")));
 }
 
-/* Returns true when the staff member (any status) or login-capable portal user exists. */
+/*
+ * Returns true when the staff member (any status) or login-capable portal
+ * user exists.
+ */
 static bool
 principal_exists(AcActorKind kind, int64 id)
 {
-	AcOwnerScope scope;
-	Oid			types[1] = {INT8OID};
-	Datum		values[1];
-	bool		found;
+	AcActor		actor;
 
-	AcBeginAsOwner(&scope);
-	values[0] = Int64GetDatum(id);
-	AcRunQuery(kind == AC_ACTOR_STAFF
-			   ? "SELECT 1 FROM access_control.staff WHERE id = $1"
-			   : "SELECT 1 FROM access_control.portal_user WHERE id = $1 AND can_login",
-			   1, types, values, true, SPI_OK_SELECT);
-	found = SPI_processed > 0;
-	AcEndAsOwner(&scope);
-	return found;
+	AcMakeActor(&actor, kind, id, 0);
+	return AcActorExists(&actor);
 }
 
 /*

@@ -14,6 +14,11 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -22,7 +27,11 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
+#include "executor/tuptable.h"
+#include "parser/parse_relation.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -36,8 +45,6 @@
 /* Distinguishes the chain locks from pg_advisory_lock's (which use 1 and 2). */
 #define AUDIT_LOCK_FIELD4 0xAC01
 
-static SPIPlanPtr plan_prev_firm = NULL;
-static SPIPlanPtr plan_prev_null = NULL;
 static SPIPlanPtr plan_insert = NULL;
 
 /* Appends v (or NULL) to buf: a flag byte, then 8 bytes big-endian. */
@@ -129,6 +136,62 @@ lock_chain(int64 key)
 }
 
 /*
+ * Reads the hash of the newest row of a chain (firm_id's, or the rows
+ * without a firm) into prev, under the latest snapshot; false when the
+ * chain is empty. A backward scan of audit_log_firm_chain_idx (firm_id,
+ * id), done directly rather than through a query, so that its cost does
+ * not depend on a plan made while the table was small: a plan kept from
+ * a fresh install would scan the whole table for every row logged.
+ */
+static bool
+chain_last_hash(bool firm_null, int64 firm_id, unsigned char *prev)
+{
+	Oid			nsp = get_namespace_oid("access_control", false);
+	Relation	rel = table_open(get_relname_relid("audit_log", nsp), AccessShareLock);
+	Relation	idx = index_open(get_relname_relid("audit_log_firm_chain_idx", nsp), AccessShareLock);
+	AttrNumber	hash_att = attnameAttNum(rel, "hash", false);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan;
+	ScanKeyData key;
+	bool		found = false;
+
+	if (firm_null)
+		ScanKeyEntryInitialize(&key, SK_ISNULL | SK_SEARCHNULL, 1, InvalidStrategy,
+							   InvalidOid, InvalidOid, InvalidOid, (Datum) 0);
+	else
+		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(firm_id));
+#if PG_VERSION_NUM >= 180000
+	scan = index_beginscan(rel, idx, snap, NULL, 1, 0);
+#else
+	scan = index_beginscan(rel, idx, snap, 1, 0);
+#endif
+	index_rescan(scan, &key, 1, NULL, 0);
+	if (index_getnext_slot(scan, BackwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, hash_att, &isnull);
+
+		if (!isnull)
+		{
+			bytea	   *h = DatumGetByteaPP(d);
+
+			if (VARSIZE_ANY_EXHDR(h) == AC_HASH_BYTES)
+			{
+				memcpy(prev, VARDATA_ANY(h), AC_HASH_BYTES);
+				found = true;
+			}
+		}
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snap);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
  * Appends row to the log after the last row of its chain, filling in id
  * and occurred_at; hashes it onto the chain. Runs inside an owner scope
  * (SPI connected). Raises an internal error when a query fails.
@@ -140,8 +203,6 @@ AcAppendAuditRow(AcAuditRow *row)
 	TEXTOID, TEXTOID, INT8OID, JSONBOID, JSONBOID, INT8OID, BYTEAOID, BYTEAOID};
 	Datum		values[14];
 	char		nulls[14];
-	Oid			firm_type[1] = {INT8OID};
-	Datum		firm_value[1];
 	unsigned char prev[AC_HASH_BYTES];
 	unsigned char hash[AC_HASH_BYTES];
 	bool		have_prev = false;
@@ -152,37 +213,8 @@ AcAppendAuditRow(AcAuditRow *row)
 	lock_chain(row->firm_null ? 0 : row->firm_id);
 
 	/* the chain's last row, as committed by whoever held the lock before */
-	firm_value[0] = Int64GetDatum(row->firm_id);
-	if (row->firm_null)
-		plan = AcKeepPlan(&plan_prev_null,
-						 "SELECT hash FROM access_control.audit_log WHERE firm_id IS NULL "
-						 "ORDER BY id DESC LIMIT 1", 0, NULL);
-	else
-		plan = AcKeepPlan(&plan_prev_firm,
-						 "SELECT hash FROM access_control.audit_log "
-						 "WHERE firm_id OPERATOR(pg_catalog.=) $1 ORDER BY id DESC LIMIT 1",
-						 1, firm_type);
 	CommandCounterIncrement();
-	rc = SPI_execute_snapshot(plan, firm_value, NULL, GetLatestSnapshot(),
-							  InvalidSnapshot, true, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "audit chain lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed > 0)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-		{
-			bytea	   *h = DatumGetByteaPP(d);
-
-			if (VARSIZE_ANY_EXHDR(h) == AC_HASH_BYTES)
-			{
-				memcpy(prev, VARDATA_ANY(h), AC_HASH_BYTES);
-				have_prev = true;
-			}
-		}
-	}
+	have_prev = chain_last_hash(row->firm_null, row->firm_id, prev);
 
 	/* id after the lock: ids grow along each chain */
 	row->id = nextval_internal(get_relname_relid("audit_log_id_seq",

@@ -12,8 +12,11 @@
 #include "rule.h"
 
 extern void AcCacheInit(void);
+extern int	ac_cache_size;
 extern Oid	AcSentinelRelid(bool missing_ok);
+extern Oid	AcCachedExtensionOwner(void);
 extern const AcAccessMap *AcGetAccessMap(const AcActor *actor);
+extern bool AcActorExists(const AcActor *actor);
 extern const AcCatalog *AcGetCatalog(void);
 extern void AcNoteAccessWrite(void);
 

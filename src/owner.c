@@ -88,6 +88,31 @@ AcEndAsOwner(AcOwnerScope *scope)
 }
 
 /*
+ * Connects to SPI and acts as owner (the extension's owner, which the
+ * caller knows) until AcEndAsOwnerQualified, leaving search_path alone:
+ * only for kept plans (AcKeepPlan) in which every name is
+ * schema-qualified, operators and functions included, so that they mean
+ * the same under any search_path.
+ */
+void
+AcBeginAsOwnerQualified(AcOwnerScope *scope, Oid owner)
+{
+	GetUserIdAndSecContext(&scope->save_userid, &scope->save_sec_context);
+	SetUserIdAndSecContext(owner, scope->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	scope->save_nestlevel = -1;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+/* Disconnects from SPI and restores the caller's user id. */
+void
+AcEndAsOwnerQualified(AcOwnerScope *scope)
+{
+	SPI_finish();
+	SetUserIdAndSecContext(scope->save_userid, scope->save_sec_context);
+}
+
+/*
  * Runs sql with the arguments; the result is in SPI_tuptable. Raises an
  * internal error unless SPI answers expected (SPI_OK_SELECT, ...).
  */
@@ -118,9 +143,21 @@ AcResultInt64(uint64 row, int col, bool *isnull)
 SPIPlanPtr
 AcKeepPlan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types)
 {
+	return AcKeepPlanWithOptions(plan, sql, nargs, types, 0);
+}
+
+/*
+ * AcKeepPlan with planner options (CURSOR_OPT_GENERIC_PLAN: plan once for
+ * every value of the arguments, instead of for each value first and then
+ * maybe never generically: for a query run once per new actor, planning
+ * would cost more than running it).
+ */
+SPIPlanPtr
+AcKeepPlanWithOptions(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, int options)
+{
 	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, options);
 
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));

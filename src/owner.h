@@ -20,9 +20,13 @@ typedef struct AcOwnerScope
 extern Oid	AcExtensionOwner(void);
 extern void AcBeginAsOwner(AcOwnerScope *scope);
 extern void AcEndAsOwner(AcOwnerScope *scope);
+extern void AcBeginAsOwnerQualified(AcOwnerScope *scope, Oid owner);
+extern void AcEndAsOwnerQualified(AcOwnerScope *scope);
 extern void AcRunQuery(const char *sql, int nargs, Oid *types, Datum *values,
 					   bool read_only, int expected);
 extern int64 AcResultInt64(uint64 row, int col, bool *isnull);
 extern SPIPlanPtr AcKeepPlan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types);
+extern SPIPlanPtr AcKeepPlanWithOptions(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
+										int options);
 
 #endif							/* AC_OWNER_H */

@@ -12,6 +12,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "nodes/parsenodes.h"
 #include "utils/memutils.h"
 
 #include "owner.h"
@@ -28,45 +29,65 @@ compare_business(const void *a, const void *b)
 }
 
 /*
- * Copies the SPI result (business_id, mask, ceiling, next_expiry) into a
- * map in cxt. The mask is closed over implications and capped by the
+ * Copies the first rows of the SPI result (business_id, mask, ceiling,
+ * next_expiry) into a map in cxt. The mask is closed over implications and capped by the
  * ceiling; rows whose result is still visible stay even with no bit left.
  */
 static AcAccessMap *
-map_from_result(const AcCatalog *catalog, MemoryContext cxt, bool full_base)
+map_from_result(const AcCatalog *catalog, MemoryContext cxt, bool full_base, uint64 rows)
 {
 	AcAccessMap *map = MemoryContextAllocZero(cxt, sizeof(AcAccessMap));
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	bool		has_expiry = desc->natts >= 4 && TupleDescAttr(desc, 3)->atttypid == TIMESTAMPTZOID;
+	int64		last_base = 0;
+	int64		last_closure = 0;
+	bool		sorted = true;
 	uint64		i;
 
 	map->valid_until = DT_NOEND;
 	/* the count sizes an allocation and is kept in an int: bound it first */
-	if (SPI_processed > (uint64) (MaxAllocSize / sizeof(AcGrantedBusiness)))
+	if (rows > (uint64) (MaxAllocSize / sizeof(AcGrantedBusiness)))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("access map of " UINT64_FORMAT " businesses is too large", SPI_processed),
+				 errmsg("access map of " UINT64_FORMAT " businesses is too large", rows),
 				 errdetail("One principal's access map holds at most %d businesses.",
 						   (int) (MaxAllocSize / sizeof(AcGrantedBusiness)))));
-	map->n = (int) SPI_processed;
+	map->n = (int) rows;
 	map->items = MemoryContextAllocZero(cxt, sizeof(AcGrantedBusiness) * Max(map->n, 1));
-	for (i = 0; i < SPI_processed; i++)
+	if (full_base)
 	{
+		last_base = catalog->all;
+		last_closure = AcClosure(catalog, last_base);
+	}
+	for (i = 0; i < rows; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
 		bool		isnull;
 		int64		base;
 		int64		ceiling;
-		Datum		expiry;
+		Datum		d;
 
-		map->items[i].business_id = AcResultInt64(i, 1, &isnull);
-		base = full_base ? catalog->all : AcResultInt64(i, 2, &isnull);
-		ceiling = AcResultInt64(i, 3, &isnull);
-		map->items[i].mask = AcClosure(catalog, base) & ceiling;
-		if (SPI_tuptable->tupdesc->natts >= 4)
+		map->items[i].business_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+		base = full_base ? catalog->all : DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
+		ceiling = DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
+		/* most rows share a base: close it over implications once */
+		if (base != last_base || i == 0)
 		{
-			expiry = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull);
-			if (!isnull && DatumGetTimestampTz(expiry) < map->valid_until)
-				map->valid_until = DatumGetTimestampTz(expiry);
+			last_base = base;
+			last_closure = AcClosure(catalog, base);
+		}
+		map->items[i].mask = last_closure & ceiling;
+		if (i > 0 && map->items[i].business_id < map->items[i - 1].business_id)
+			sorted = false;
+		if (has_expiry)
+		{
+			d = SPI_getbinval(tuple, desc, 4, &isnull);
+			if (!isnull && DatumGetTimestampTz(d) < map->valid_until)
+				map->valid_until = DatumGetTimestampTz(d);
 		}
 	}
-	qsort(map->items, map->n, sizeof(AcGrantedBusiness), compare_business);
+	if (!sorted)
+		qsort(map->items, map->n, sizeof(AcGrantedBusiness), compare_business);
 	return map;
 }
 
@@ -78,6 +99,39 @@ empty_map(MemoryContext cxt, TimestampTz valid_until)
 
 	map->valid_until = valid_until;
 	return map;
+}
+
+/*
+ * The rule's queries, prepared once per backend and kept (the plan cache
+ * revalidates them when a table changes). Every name in them is
+ * schema-qualified, operators included, so that they mean the same
+ * whatever search_path is in force when they are prepared or re-analysed:
+ * no search_path needs pinning, and no GUC nest level is paid per build.
+ */
+static SPIPlanPtr staff_plan = NULL;
+static SPIPlanPtr manager_plan = NULL;
+static SPIPlanPtr member_plan = NULL;
+static SPIPlanPtr portal_plan = NULL;
+static SPIPlanPtr key_plan = NULL;
+static SPIPlanPtr staff_exists_plan = NULL;
+static SPIPlanPtr portal_exists_plan = NULL;
+
+#define EQ " OPERATOR(pg_catalog.=) "
+
+/*
+ * Runs a kept plan read-only; the result is in SPI_tuptable. The plan is
+ * generic: a build runs each query once, and planning it for the values
+ * at hand would cost more than running it.
+ */
+static void
+run_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, Datum *values)
+{
+	int			rc = SPI_execute_plan(AcKeepPlanWithOptions(plan, sql, nargs, types,
+														   CURSOR_OPT_GENERIC_PLAN),
+									  values, NULL, true, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "access_control query failed: %s", SPI_result_code_string(rc));
 }
 
 /*
@@ -93,10 +147,11 @@ api_key_usable(int64 key_id, int64 staff_id, TimestampTz now, TimestampTz *expir
 	bool		isnull;
 	Datum		d;
 
-	AcRunQuery("SELECT expires_at FROM access_control.api_key"
-			   " WHERE id = $1 AND staff_id = $2 AND revoked_at IS NULL"
-			   "   AND (expires_at IS NULL OR expires_at > $3)",
-			   3, types, values, true, SPI_OK_SELECT);
+	run_kept(&key_plan,
+			 "SELECT k.expires_at FROM access_control.api_key k"
+			 " WHERE k.id" EQ "$1 AND k.staff_id" EQ "$2 AND k.revoked_at IS NULL"
+			 "   AND (k.expires_at IS NULL OR k.expires_at OPERATOR(pg_catalog.>) $3)",
+			 3, types, values);
 	if (SPI_processed != 1)
 		return false;
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -197,10 +252,14 @@ AcPortalUserActive(int64 portal_user_id)
  * A portal user sees only its own business, with its own permissions
  * closed over implications (AcComputePortalAccess).
  * The map's valid_until is the earliest time an included grant or the key
- * expires. Raises 55000 when the extension is not installed.
+ * expires. The map also says whether the staff member exists (any
+ * status), which firm it belongs to, and whether it is the map every
+ * owner and admin of that firm shares (firm_wide: no key involved).
+ * The queries run as owner, the extension's owner.
  */
 AcAccessMap *
-AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, MemoryContext cxt)
+AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, Oid owner,
+					 MemoryContext cxt)
 {
 	AcOwnerScope scope;
 	Oid			types[3] = {INT8OID, INT8OID, TIMESTAMPTZOID};
@@ -209,69 +268,152 @@ AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, Mem
 	TimestampTz key_expiry = DT_NOEND;
 	AcAccessMap *map;
 	int64		firm_id;
+	bool		isnull;
 	bool		manager;
+	bool		active;
 
-	AcBeginAsOwner(&scope);
-	if (session_state(staff_id, key_id, now, &firm_id, &manager, &key_expiry) != AC_SESSION_OK)
+	AcBeginAsOwnerQualified(&scope, owner);
+
+	values[0] = Int64GetDatum(staff_id);
+	run_kept(&staff_plan,
+			 "SELECT s.firm_id, s.role" EQ "'owner' OR s.role" EQ "'admin',"
+			 "       s.programmatic_access, s.status" EQ "'active'"
+			 "  FROM access_control.staff s WHERE s.id" EQ "$1",
+			 1, types, values);
+	if (SPI_processed != 1)
 	{
-		AcEndAsOwner(&scope);
+		AcEndAsOwnerQualified(&scope);
 		return empty_map(cxt, DT_NOEND);
+	}
+	firm_id = AcResultInt64(0, 1, &isnull);
+	manager = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	active = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+	if (!active)
+	{
+		AcEndAsOwnerQualified(&scope);
+		map = empty_map(cxt, DT_NOEND);
+		map->exists = true;
+		map->firm_id = firm_id;
+		return map;
+	}
+
+	if (key_id != 0)
+	{
+		bool		programmatic = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+															  SPI_tuptable->tupdesc, 3, &isnull));
+
+		if (!programmatic || !api_key_usable(key_id, staff_id, now, &key_expiry))
+		{
+			AcEndAsOwnerQualified(&scope);
+			map = empty_map(cxt, DT_NOEND);
+			map->exists = true;
+			map->firm_id = firm_id;
+			return map;
+		}
 	}
 
 	values[0] = Int64GetDatum(firm_id);
 	values[1] = Int64GetDatum(staff_id);
 	values[2] = TimestampTzGetDatum(now);
 	if (manager)
-		AcRunQuery("SELECT business_id, 0::int8, ceiling"
-				   "  FROM access_control.firm_client"
-				   " WHERE firm_id = $1 AND status = 'active'",
-				   1, types, values, true, SPI_OK_SELECT);
+		run_kept(&manager_plan,
+				 "SELECT fc.business_id, 0::pg_catalog.int8, fc.ceiling"
+				 "  FROM access_control.firm_client fc"
+				 " WHERE fc.firm_id" EQ "$1 AND fc.status" EQ "'active'",
+				 1, types, values);
 	else
-		AcRunQuery("SELECT fc.business_id, bit_or(r.permissions), fc.ceiling, min(g.expires_at)"
-				   "  FROM (SELECT business_id, role_id, expires_at"
-				   "          FROM access_control.staff_grant WHERE staff_id = $2"
-				   "        UNION ALL"
-				   "        SELECT tg.business_id, tg.role_id, tg.expires_at"
-				   "          FROM access_control.team_member tm"
-				   "          JOIN access_control.team_grant tg ON tg.team_id = tm.team_id"
-				   "         WHERE tm.staff_id = $2) g"
-				   "  JOIN access_control.client_role r ON r.id = g.role_id"
-				   "  JOIN access_control.firm_client fc"
-				   "    ON fc.business_id = g.business_id AND fc.firm_id = $1 AND fc.status = 'active'"
-				   " WHERE g.expires_at IS NULL OR g.expires_at > $3"
-				   " GROUP BY fc.business_id, fc.ceiling",
-				   3, types, values, true, SPI_OK_SELECT);
-	map = map_from_result(catalog, cxt, manager);
+		run_kept(&member_plan,
+				 "SELECT g.business_id, pg_catalog.bit_or(r.permissions), fc.ceiling,"
+				 "       pg_catalog.min(g.expires_at)"
+				 "  FROM (SELECT sg.business_id, sg.role_id, sg.expires_at"
+				 "          FROM access_control.staff_grant sg WHERE sg.staff_id" EQ "$2"
+				 "        UNION ALL"
+				 "        SELECT tg.business_id, tg.role_id, tg.expires_at"
+				 "          FROM access_control.team_member tm"
+				 "          JOIN access_control.team_grant tg ON tg.team_id" EQ "tm.team_id"
+				 "         WHERE tm.staff_id" EQ "$2) g"
+				 "  JOIN access_control.client_role r ON r.id" EQ "g.role_id"
+				 /* one lookup of the link per grant, never the firm's every link */
+				 "  CROSS JOIN LATERAL (SELECT l.ceiling FROM access_control.firm_client l"
+				 "                       WHERE l.firm_id" EQ "$1 AND l.business_id" EQ "g.business_id"
+				 "                         AND l.status" EQ "'active' OFFSET 0) fc"
+				 " WHERE g.expires_at IS NULL OR g.expires_at OPERATOR(pg_catalog.>) $3"
+				 " GROUP BY g.business_id, fc.ceiling",
+				 3, types, values);
+	map = map_from_result(catalog, cxt, manager, SPI_processed);
 	map->uses_grants = !manager;
+	map->exists = true;
+	map->firm_id = firm_id;
+	map->firm_wide = manager && key_id == 0;
 	if (key_expiry < map->valid_until)
 		map->valid_until = key_expiry;
-	AcEndAsOwner(&scope);
+	AcEndAsOwnerQualified(&scope);
 	return map;
 }
 
 /*
  * Returns, in cxt, the one business a portal user sees with its own
  * permissions (closed over implications); empty when the user is removed
- * or is a contact without login. Raises 55000 when the extension is not
- * installed.
+ * or is a contact without login (exists: the user can log in, whatever
+ * its status). The query runs as owner, the extension's owner.
  */
 AcAccessMap *
-AcComputePortalAccess(int64 portal_user_id, const AcCatalog *catalog, MemoryContext cxt)
+AcComputePortalAccess(int64 portal_user_id, const AcCatalog *catalog, Oid owner, MemoryContext cxt)
 {
 	AcOwnerScope scope;
 	Oid			types[1] = {INT8OID};
 	Datum		values[1];
 	AcAccessMap *map;
+	bool		exists;
 
-	AcBeginAsOwner(&scope);
+	AcBeginAsOwnerQualified(&scope, owner);
 	values[0] = Int64GetDatum(portal_user_id);
-	AcRunQuery("SELECT business_id, permissions, -1::int8"
-			   "  FROM access_control.portal_user"
-			   " WHERE id = $1 AND status = 'active' AND can_login",
-			   1, types, values, true, SPI_OK_SELECT);
-	map = map_from_result(catalog, cxt, false);
-	AcEndAsOwner(&scope);
+	run_kept(&portal_plan,
+			 "SELECT p.business_id, p.permissions, '-1'::pg_catalog.int8, p.status" EQ "'active'"
+			 "  FROM access_control.portal_user p"
+			 " WHERE p.id" EQ "$1 AND p.can_login",
+			 1, types, values);
+	exists = SPI_processed > 0;
+	if (exists)
+	{
+		bool		isnull;
+		bool		active = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+														SPI_tuptable->tupdesc, 4, &isnull));
+
+		/* a removed user sees nothing */
+		map = map_from_result(catalog, cxt, false, active ? SPI_processed : 0);
+	}
+	else
+		map = map_from_result(catalog, cxt, false, 0);
+	map->exists = exists;
+	AcEndAsOwnerQualified(&scope);
 	return map;
+}
+
+/*
+ * Returns true when the staff member (any status) or the portal user who
+ * can log in exists; the query runs as owner, the extension's owner.
+ */
+bool
+AcPrincipalExists(AcActorKind kind, int64 id, Oid owner)
+{
+	AcOwnerScope scope;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	bool		found;
+
+	AcBeginAsOwnerQualified(&scope, owner);
+	if (kind == AC_ACTOR_STAFF)
+		run_kept(&staff_exists_plan,
+				 "SELECT 1 FROM access_control.staff s WHERE s.id" EQ "$1",
+				 1, types, values);
+	else
+		run_kept(&portal_exists_plan,
+				 "SELECT 1 FROM access_control.portal_user p WHERE p.id" EQ "$1 AND p.can_login",
+				 1, types, values);
+	found = SPI_processed > 0;
+	AcEndAsOwnerQualified(&scope);
+	return found;
 }
 
 /* Returns the map entry for the business, or NULL. */

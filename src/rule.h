@@ -9,6 +9,7 @@
 
 #include "utils/timestamp.h"
 
+#include "actor.h"
 #include "permission_catalog.h"
 
 typedef struct AcGrantedBusiness
@@ -24,10 +25,18 @@ typedef struct AcAccessMap
 	AcGrantedBusiness *items;
 	TimestampTz valid_until;	/* an included grant or key expires then */
 	bool		uses_grants;	/* read from grants, team memberships and roles */
+	bool		exists;			/* the principal exists (a staff member of any
+								 * status, a portal user who can log in) */
+	bool		firm_wide;		/* an owner's or admin's map: the same for
+								 * every one of them in firm_id */
+	int64		firm_id;		/* a staff member's firm, or 0 */
 } AcAccessMap;
 
-extern AcAccessMap *AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, MemoryContext cxt);
-extern AcAccessMap *AcComputePortalAccess(int64 portal_user_id, const AcCatalog *catalog, MemoryContext cxt);
+extern AcAccessMap *AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog,
+										 Oid owner, MemoryContext cxt);
+extern AcAccessMap *AcComputePortalAccess(int64 portal_user_id, const AcCatalog *catalog,
+										  Oid owner, MemoryContext cxt);
+extern bool AcPrincipalExists(AcActorKind kind, int64 id, Oid owner);
 extern const AcGrantedBusiness *AcFindBusiness(const AcAccessMap *map, int64 business_id);
 
 /* Why a staff session may not act (AcStaffSessionState), or AC_SESSION_OK. */

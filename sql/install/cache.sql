@@ -8,33 +8,27 @@
  */
 
 /*
- * Relations that hold no rows. Changes to grants, team memberships and
- * client roles use cache_sentinel_grants, which drops only the maps read
- * from them (those of members); every other change uses cache_sentinel,
- * which drops them all. Grants and team memberships name their member: a
- * change also invalidates the sentinel of the member's bucket (staff id
- * modulo 16), which drops only the maps of the members in that bucket.
+ * Relations that hold no rows: an invalidation of cache_sentinel drops
+ * every map and the permission catalog (a change to the catalog, a
+ * TRUNCATE); of cache_sentinel_grants, every member's map (a change to a
+ * built-in client role). Every other change names what it concerns: the
+ * invalidate_row trigger sends the invalidation of an oid standing for
+ * the firm, the staff member or the portal user the row is about, which
+ * no relation has; a backend drops the maps listed under it and no other.
  */
 CREATE TABLE access_control_internal.cache_sentinel ();
 CREATE TABLE access_control_internal.cache_sentinel_grants ();
 REVOKE ALL ON TABLE access_control_internal.cache_sentinel, access_control_internal.cache_sentinel_grants FROM PUBLIC;
-DO $$
-BEGIN
-    FOR i IN 0..15 LOOP
-        EXECUTE format('CREATE TABLE access_control_internal.%I ()', 'cache_sentinel_staff_' || i);
-        EXECUTE format('REVOKE ALL ON TABLE access_control_internal.%I FROM PUBLIC', 'cache_sentinel_staff_' || i);
-    END LOOP;
-END $$;
 
 CREATE FUNCTION access_control_internal.invalidate_cache() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'ac_invalidate_cache';
-COMMENT ON FUNCTION access_control_internal.invalidate_cache() IS 'Trigger: tells every session that access data changed (at commit)';
+COMMENT ON FUNCTION access_control_internal.invalidate_cache() IS 'Trigger, before each statement: keeps the writing transaction off the cache; a TRUNCATE tells every session that all access data changed (at commit)';
 
-CREATE FUNCTION access_control_internal.invalidate_staff_cache() RETURNS trigger
-    LANGUAGE c AS 'MODULE_PATHNAME', 'ac_invalidate_staff_cache';
-COMMENT ON FUNCTION access_control_internal.invalidate_staff_cache() IS 'Trigger: tells every session that the access of the members whose grants or team memberships changed is stale (at commit)';
+CREATE FUNCTION access_control_internal.invalidate_row() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'ac_invalidate_row';
+COMMENT ON FUNCTION access_control_internal.invalidate_row() IS 'Trigger, for each row: tells every session that the access of the firm, staff member or portal user the row concerns changed (at commit)';
 
 REVOKE ALL ON FUNCTION
     access_control_internal.invalidate_cache,
-    access_control_internal.invalidate_staff_cache
+    access_control_internal.invalidate_row
 FROM PUBLIC;

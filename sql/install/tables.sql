@@ -3,9 +3,8 @@
  * Every table below is extension configuration (pg_dump saves its rows,
  * and those of its serial sequence, restored after CREATE EXTENSION) and
  * carries restore_guard. Besides:
- *   - cache_scope: the invalidate_cache trigger's scope (see cache), NULL
- *     for a table that decides no access; 'staff' tables name their member
- *     and also get the invalidate_staff_cache triggers;
+ *   - cache_scope: 'rows' for a table that decides access: it gets the
+ *     cache triggers (below), NULL for one that does not;
  *   - dump_filter: which rows pg_dump saves: the two tables this script
  *     seeds dump only the rows added later (see permissions);
  *   - audit: NULL for a table the audit log leaves out, else the audit
@@ -23,41 +22,41 @@ CREATE FUNCTION access_control_internal.access_tables()
     RETURNS TABLE (name name, cache_scope text, dump_filter text, audit text[])
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp AS $$
-    VALUES ('permission'::name, 'all', 'WHERE bit > 24',
+    VALUES ('permission'::name, 'rows', 'WHERE bit > 24',
             ARRAY['bit', 'I permission.defined', 'U permission.changed', 'D permission.dropped']),
-           ('firm', 'all', '',
+           ('firm', 'rows', '',
             ARRAY['id', 'I firm.created', 'U firm.changed', 'D firm.dropped']),
-           ('staff', 'all', '',
+           ('staff', 'rows', '',
             ARRAY['id', 'I staff.added', 'D staff.deleted',
                   'U status~removed staff.removed', 'U status~ staff.added',
                   'U role~ staff.role_changed',
                   'U programmatic_access~t programmatic_access.enabled',
                   'U programmatic_access~ programmatic_access.disabled',
                   'U staff.changed']),
-           ('business', 'all', '',
+           ('business', 'rows', '',
             ARRAY['id', 'I business.created', 'U business.changed', 'D business.dropped']),
            -- a firm's own client is linked active with every permission
            -- (create_business); a partner is invited pending
-           ('firm_client', 'all', '',
+           ('firm_client', 'rows', '',
             ARRAY['business_id', 'D status=pending partner.declined', 'D client.unlinked',
                   'IU status~pending partner.invited', 'IU status~disconnected partner.disconnected',
                   'I client.linked', 'U status~ partner.connected',
                   'U status!=pending ceiling>=all client.changed', 'U partner.changed']),
-           ('team', 'all', '',
+           ('team', 'rows', '',
             ARRAY['id', 'I team.created', 'U team.changed', 'D team.dropped']),
-           ('team_member', 'staff', '',
+           ('team_member', 'rows', '',
             ARRAY['staff_id', 'I team.member_added', 'U team.member_changed', 'D team.member_removed']),
-           ('client_role', 'grants', 'WHERE firm_id IS NOT NULL',
+           ('client_role', 'rows', 'WHERE firm_id IS NOT NULL',
             ARRAY['id', 'I role.created', 'U role.changed', 'D role.dropped']),
-           ('staff_grant', 'staff', '',
+           ('staff_grant', 'rows', '',
             ARRAY['staff_id', 'I access.granted', 'U access.changed', 'D access.revoked']),
-           ('team_grant', 'grants', '',
+           ('team_grant', 'rows', '',
             ARRAY['team_id', 'I access.granted', 'U access.changed', 'D access.revoked']),
-           ('portal_user', 'all', '',
+           ('portal_user', 'rows', '',
             ARRAY['id', 'I portal_user.added', 'D portal_user.deleted',
                   'U status~removed portal_user.removed', 'U status~ portal_user.added',
                   'U portal_user.changed']),
-           ('api_key', 'all', '',
+           ('api_key', 'rows', '',
             ARRAY['id', 'I api_key.created', 'D api_key.deleted',
                   'U revoked_at~* api_key.revoked', 'U revoked_at~ api_key.restored',
                   'U api_key.changed']),
@@ -94,27 +93,22 @@ BEGIN
     FOR t IN SELECT * FROM access_control_internal.access_tables() LOOP
         tbl := pg_catalog.format('access_control.%I', t.name);
         IF t.cache_scope IS NOT NULL THEN
+            /*
+             * invalidate_cache before each statement, invalidate_row after
+             * each row, naming the table (see cache). ENABLE ALWAYS: they
+             * fire under session_replication_role = replica too, as logical
+             * replication's apply runs (which fires row triggers only) and
+             * as a DBA's bulk load may; a cache that missed a change would
+             * be stale.
+             */
             EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_cache BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
                             ON %s FOR EACH STATEMENT
-                            EXECUTE FUNCTION access_control_internal.invalidate_cache(%L)', tbl,
-                           t.cache_scope);
-            -- also under session_replication_role = replica (logical replication,
-            -- a DBA's bulk load): a cache that missed a change would be stale
+                            EXECUTE FUNCTION access_control_internal.invalidate_cache(''rows'')', tbl);
             EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_cache', tbl);
-        END IF;
-        IF t.cache_scope = 'staff' THEN
-            EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_staff_cache_insert AFTER INSERT ON %s
-                            REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-                            EXECUTE FUNCTION access_control_internal.invalidate_staff_cache()', tbl);
-            EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_staff_cache_update AFTER UPDATE ON %s
-                            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-                            EXECUTE FUNCTION access_control_internal.invalidate_staff_cache()', tbl);
-            EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_staff_cache_delete AFTER DELETE ON %s
-                            REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-                            EXECUTE FUNCTION access_control_internal.invalidate_staff_cache()', tbl);
-            EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_staff_cache_insert', tbl);
-            EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_staff_cache_update', tbl);
-            EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_staff_cache_delete', tbl);
+            EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_row AFTER INSERT OR UPDATE OR DELETE
+                            ON %s FOR EACH ROW
+                            EXECUTE FUNCTION access_control_internal.invalidate_row(%L)', tbl, t.name);
+            EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_row', tbl);
         END IF;
         IF t.audit IS NOT NULL THEN
             PERFORM access_control_internal.audit_table(tbl::regclass, t.name, t.audit);

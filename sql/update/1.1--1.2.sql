@@ -16,13 +16,9 @@ DO $$
 BEGIN
     EXECUTE 'ALTER TABLE access_control.cache_sentinel SET SCHEMA access_control_internal';
     EXECUTE 'ALTER TABLE access_control.cache_sentinel_grants SET SCHEMA access_control_internal';
-    FOR i IN 0..15 LOOP
-        EXECUTE format('ALTER TABLE access_control.%I SET SCHEMA access_control_internal', 'cache_sentinel_staff_' || i);
-    END LOOP;
 END $$;
 ALTER FUNCTION access_control.row_helper_support(internal) SET SCHEMA access_control_internal;
 ALTER FUNCTION access_control.invalidate_cache() SET SCHEMA access_control_internal;
-ALTER FUNCTION access_control.invalidate_staff_cache() SET SCHEMA access_control_internal;
 ALTER FUNCTION access_control.check_permission_mask() SET SCHEMA access_control_internal;
 ALTER FUNCTION access_control.audit() SET SCHEMA access_control_internal;
 ALTER FUNCTION access_control.audit_log_guard() SET SCHEMA access_control_internal;
@@ -44,6 +40,46 @@ BEGIN
     END LOOP;
 END $$;
 
+
+/*
+ * The cache is invalidated by firm, staff member and portal user, from a
+ * row trigger on each access table (which logical replication's apply
+ * fires too): the staff buckets and their triggers go.
+ */
+DO $$
+DECLARE
+    tbl regclass;
+BEGIN
+    FOR tbl IN SELECT t.tgrelid FROM pg_catalog.pg_trigger t
+                WHERE t.tgname = 'invalidate_staff_cache_insert' LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER invalidate_staff_cache_insert ON %s', tbl);
+        EXECUTE pg_catalog.format('DROP TRIGGER invalidate_staff_cache_update ON %s', tbl);
+        EXECUTE pg_catalog.format('DROP TRIGGER invalidate_staff_cache_delete ON %s', tbl);
+    END LOOP;
+    FOR i IN 0..15 LOOP
+        EXECUTE pg_catalog.format('DROP TABLE access_control.%I', 'cache_sentinel_staff_' || i);
+    END LOOP;
+END $$;
+DROP FUNCTION access_control.invalidate_staff_cache();
+CREATE FUNCTION access_control_internal.invalidate_row() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'ac_invalidate_row';
+DO $$
+DECLARE
+    tbl regclass;
+BEGIN
+    FOR tbl IN SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE t.tgname = 'invalidate_cache' LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER invalidate_cache ON %s', tbl);
+        EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_cache BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+                        ON %s FOR EACH STATEMENT
+                        EXECUTE FUNCTION access_control_internal.invalidate_cache(''rows'')', tbl);
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_cache', tbl);
+        EXECUTE pg_catalog.format('CREATE TRIGGER invalidate_row AFTER INSERT OR UPDATE OR DELETE
+                        ON %s FOR EACH ROW
+                        EXECUTE FUNCTION access_control_internal.invalidate_row(%L)', tbl,
+                        (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = tbl));
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_row', tbl);
+    END LOOP;
+END $$;
 
 /* Invitations record who sent them, so that removing her cancels them. */
 ALTER TABLE access_control.invitation ADD COLUMN invited_by bigint REFERENCES access_control.staff;

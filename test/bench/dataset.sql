@@ -21,6 +21,10 @@
  *   teams 1..5000 (200 in firm 1), 50,000 memberships, 200,000 direct
  *     grants and 200,000 team grants, each on a client of the grantee's
  *     own firm; about 2 % of grants have expired, 3 % expire next year.
+ *   portal users 1..30000, one for each of businesses 1..30000, so that a
+ *     backend can serve 50,000 different actors (with the 20,000 staff);
+ *   one custom client role per firm 3..999 ("Reviewer", held by no grant),
+ *     which the freshness writer edits.
  *   ledger(id, business_id, created_at, amount, memo): rows in time order
  *     (created_at grows with id over three years), each for a business
  *     drawn at random.
@@ -214,10 +218,20 @@ ORDER BY hashint8(team_id * 100003 + business_id), team_id, business_id
 LIMIT 200000 - 500;
 DROP TABLE bench.pick;
 
+/* ---- portal users and custom roles -------------------------------------- */
+INSERT INTO access_control.portal_user (id, business_id, email, permissions)
+SELECT b, b, 'portal' || b || '@client' || b || '.test',
+       (SELECT bit_or(int8shl(1, bit)) FROM access_control.permission WHERE read_only)
+  FROM generate_series(1, 30000) b;
+INSERT INTO access_control.client_role (firm_id, name, permissions)
+SELECT f, 'Reviewer', access_control.permission_mask('{profile.view,invoices.view}')
+  FROM generate_series(3, 999) f;
+
 SELECT setval('access_control.firm_id_seq', 1000);
 SELECT setval('access_control.business_id_seq', 100000);
 SELECT setval('access_control.staff_id_seq', 20000);
 SELECT setval('access_control.team_id_seq', 5000);
+SELECT setval('access_control.portal_user_id_seq', 30000);
 
 /* ---- the application table -------------------------------------------- */
 CREATE TABLE public.ledger (
@@ -253,6 +267,13 @@ SELECT pg_temp.must((SELECT count(*) FROM access_control.team) = 5000, '5,000 te
 SELECT pg_temp.must((SELECT count(*) FROM access_control.team_member) = 50000, '50,000 team memberships');
 SELECT pg_temp.must((SELECT count(*) FROM access_control.staff_grant) = 200000, '200,000 direct grants');
 SELECT pg_temp.must((SELECT count(*) FROM access_control.team_grant) = 200000, '200,000 team grants');
+SELECT pg_temp.must((SELECT count(*) FROM access_control.portal_user) = 30000, '30,000 portal users');
+SELECT pg_temp.must((SELECT count(*) FROM access_control.client_role WHERE firm_id IS NOT NULL) = 997
+                    AND NOT EXISTS (SELECT 1 FROM access_control.client_role r
+                                     WHERE r.firm_id IS NOT NULL
+                                       AND (EXISTS (SELECT 1 FROM access_control.staff_grant g WHERE g.role_id = r.id)
+                                            OR EXISTS (SELECT 1 FROM access_control.team_grant g WHERE g.role_id = r.id))),
+                    'one custom role per firm 3..999, held by no grant');
 SELECT pg_temp.must((SELECT count(*) FROM public.ledger) = :ledger_rows, 'ledger rows');
 SELECT pg_temp.must((SELECT max(n) FROM bench.firm_size WHERE firm_id <> 1) < 5000
                     AND (SELECT n FROM bench.firm_size WHERE firm_id = 1) = 5000,

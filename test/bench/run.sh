@@ -22,11 +22,17 @@
 #   BENCH_SECONDS  length of each pgbench run (default 15)
 #   BENCH_REPS     timed repetitions of each scan, after one warm-up (default 5)
 #   BENCH_SCAN_BUDGET  seconds after which a scan variant stops repeating (3)
+#   BENCH_BULK     the large count of the bulk-load timing (default 100000)
+#   BENCH_ACTORS   how many different actors the memory figure's backend
+#                  serves (default 50000: every staff member, then portal users)
+#   BENCH_QUICK    when set, defaults for a quick run while developing:
+#                  BENCH_SCALE=0.01, BENCH_SECONDS=5, BENCH_REPS=1,
+#                  BENCH_BULK=10000 (its figures are not the contract's)
 #   BENCH_DATA     where the cluster and the results go (default test/bench/data)
 #   PG_CONFIG      as for make
 #
-# Normally called by "make bench", which first builds and installs the
-# extension.
+# Normally called by "make bench", which first builds the extension; this
+# script installs it into a private copy of PostgreSQL (see below).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -34,9 +40,14 @@ ROOT=$PWD
 BENCH=$ROOT/test/bench
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$("$PG_CONFIG" --bindir)
+if [ -n "${BENCH_QUICK:-}" ]; then
+    : "${BENCH_SCALE:=0.01}" "${BENCH_SECONDS:=5}" "${BENCH_REPS:=1}" "${BENCH_BULK:=10000}"
+fi
 SCALE=${BENCH_SCALE:-1}
 PGB_SECONDS=${BENCH_SECONDS:-15}
 REPS=${BENCH_REPS:-5}
+BULK=${BENCH_BULK:-100000}
+ACTORS=${BENCH_ACTORS:-50000}
 DATA=${BENCH_DATA:-$BENCH/data}
 mkdir -p "$DATA"
 DATA=$(cd "$DATA" && pwd)
@@ -119,26 +130,44 @@ start_server() {
     }
 }
 
-# The installed extension must be this tree's: "make bench" installs it just
-# before (other trees on the machine may install theirs at other times).
-sharedir=$("$PG_CONFIG" --sharedir)/extension
-for f in "$ROOT"/sql/access_control--*.sql "$ROOT/access_control.so"; do
-    case $f in
-        *.so) installed=$("$PG_CONFIG" --pkglibdir)/access_control.so ;;
-        *) installed=$sharedir/$(basename "$f") ;;
-    esac
-    cmp -s "$f" "$installed" ||
-        die "$installed is not this tree's $(basename "$f"); run make bench, which installs it"
-done
-
-# --- the cluster, built once per generator / install script / scale ----------
-key=$(cat "$BENCH/dataset.sql" "$BENCH/peers.sql" "$ROOT"/sql/access_control--*.sql |
-      sha256sum | cut -c1-16)-$LEDGER_ROWS
-
+# --- a private installation ----------------------------------------------------
+# The server runs from a copy of the PostgreSQL installation (hard links
+# where the file system allows) into which this tree's extension is
+# installed with DESTDIR: the system's extension directory, which other
+# trees on the machine install into, is neither written nor read, so the
+# run needs no root and no lock and measures exactly this tree's build.
+# PostgreSQL finds its share and library directories relative to its
+# binaries, so the copy is self-contained.
 if server_running; then
     log "a benchmark server was left running; stopping it"
     pg_ctl -m fast -w stop >/dev/null
 fi
+
+INST=$DATA/inst
+SYS_BINDIR=$BINDIR
+SYS_SHAREDIR=$("$PG_CONFIG" --sharedir)
+SYS_PKGLIBDIR=$("$PG_CONFIG" --pkglibdir)
+rm -rf "$INST"
+for d in "$SYS_BINDIR" "$SYS_PKGLIBDIR" "$SYS_SHAREDIR"; do
+    mkdir -p "$INST$(dirname "$d")"
+    if [ ! -d "$INST$d" ]; then
+        cp -al "$d" "$INST$(dirname "$d")/" 2>/dev/null || cp -a "$d" "$INST$(dirname "$d")/"
+    fi
+done
+# Unlink (never write through) the links to any installed copy of ours.
+rm -rf "$INST$SYS_PKGLIBDIR"/access_control.so "$INST$SYS_PKGLIBDIR"/bitcode/access_control* \
+       "$INST$SYS_SHAREDIR"/extension/access_control[.-]*
+make -s -C "$ROOT" install DESTDIR="$INST" PG_CONFIG="$PG_CONFIG" >"$DATA/install.log" 2>&1 ||
+    { cat "$DATA/install.log" >&2; die "installing into $INST failed"; }
+BINDIR=$INST$SYS_BINDIR
+[ "$("$BINDIR/pg_config" --sharedir)" = "$INST$SYS_SHAREDIR" ] ||
+    die "the copied installation does not find its own share directory"
+PSQL=("$BINDIR/psql" -X -q -v ON_ERROR_STOP=1)
+PGBENCH=("$BINDIR/pgbench")
+
+# --- the cluster, built once per generator / install script / scale ----------
+key=$(cat "$BENCH/dataset.sql" "$BENCH/peers.sql" "$INST$SYS_SHAREDIR"/extension/access_control--*.sql |
+      sha256sum | cut -c1-16)-$LEDGER_ROWS
 
 if [ -f "$PGDATA_DIR/PG_VERSION" ] && [ "$(cat "$DATA/key" 2>/dev/null)" = "$key" ]; then
     log "reusing the cached dataset ($LEDGER_ROWS ledger rows, key $key)"
@@ -343,55 +372,82 @@ pgb_stmt() { awk -v pat="$2" 'index($0, pat) { print $1; exit }' "$1"; }
 
 OWNER=$(staff_of owner_large)
 ALL=$(staff_of all_seeing)
+MEMBER10=$(staff_of member_10)
 MEMBER500=$(staff_of member_500)
+SEED=20240607
 
-run_point() {   # role staff label: records the TPS as metric "label"
-    local f=$RUN/pgbench_$3_$((++PGB_RUNS)).log
-    "${PGBENCH[@]}" -n -M prepared -c 2 -j 2 -T "$PGB_SECONDS" -U "$1" -D staff="$2" \
-        -D rows="$LEDGER_ROWS" -f "$BENCH/point.pgbench" >"$f" 2>&1 ||
+# pgbench, prepared, 2 clients, the same draws for every variant:
+# role script label [-D ...]: records the TPS as metric "label"
+run_pgb() {
+    local role=$1 script=$2 label=$3 f
+    shift 3
+    f=$RUN/pgbench_${label}_$((++PGB_RUNS)).log
+    "${PGBENCH[@]}" -n -M prepared -c 2 -j 2 -T "$PGB_SECONDS" --random-seed="$SEED" -U "$role" \
+        -D rows="$LEDGER_ROWS" "$@" -f "$BENCH/$script" >"$f" 2>&1 ||
         { cat "$f" >&2; die "pgbench failed"; }
-    metric "$3" "$(pgb_tps "$f")"
+    metric "$label" "$(pgb_tps "$f")"
+}
+run_point() {   # role staff label: one fixed persona
+    run_pgb "$1" point.pgbench "$3" -D staff="$2" -D ours="$([ "$1" = bench_ours ] && echo 1 || echo 0)"
+}
+run_many() {    # role script label: a random actor per transaction
+    run_pgb "$1" "$2" "$3" -D ours="$([ "$1" = bench_ours ] && echo 1 || echo 0)"
 }
 
-# Point lookups while another session makes access changes (grant.pgbench,
-# audited) at 1 % of the reader's transactions, as measured without writers.
-# The baseline runs the same writer with its changes rolled back: the same
-# work on the machine, but nothing committed, so nothing is invalidated; the
+# Readers while another session makes access changes at 1 % of the
+# readers' transactions (as measured without writers). The baseline runs
+# the same writer with its changes rolled back: the same work on the
+# machine, but nothing committed, so nothing is invalidated; the
 # difference is what staying fresh costs the readers. The writer runs with
 # synchronous_commit = off in both: its waits for the disk, which no reader
 # shares, otherwise swing the readers' figure by 20 % from run to run.
-run_fresh() {   # staff script label
-    local base rate f=$RUN/pgbench_writer_$((++PGB_RUNS)).log
-    base=$(awk -F'\t' '$1 == "oltp_ours_owner" { print $2; exit }' "$RUN/metrics.tsv")
-    rate=$(awk -v t="$base" 'BEGIN { printf "%.1f", t / 99 / 2 }')   # two changes per script
+#   base_metric writer_script [writer -D] -- reader_role reader_script label [reader -D]
+run_fresh() {
+    local base=$1 wscript=$2 wdef=$3 rate tps f=$RUN/pgbench_writer_$((++PGB_RUNS)).log
+    shift 4
+    tps=$(awk -F'\t' -v n="$base" '$1 == n { print $2; exit }' "$RUN/metrics.tsv")
+    rate=$(awk -v t="$tps" -v w="$([ "$wscript" = fresh_writer.pgbench ] && echo 1 || echo 2)" \
+        'BEGIN { printf "%.1f", t / 99 / w }')
     PGOPTIONS='-c synchronous_commit=off' \
-        "${PGBENCH[@]}" -n -M prepared -c 1 -j 1 -R "$rate" -T "$PGB_SECONDS" -U postgres \
-        -f "$BENCH/$2" >"$f" 2>&1 &
+        "${PGBENCH[@]}" -n -M simple -c 1 -j 1 -R "$rate" -T "$PGB_SECONDS" -U postgres \
+        ${wdef:+-D "$wdef"} -f "$BENCH/$wscript" >"$f" 2>&1 &
     BG_PIDS+=($!)
-    run_point bench_ours "$1" "$3"
+    "$@"
     wait "${BG_PIDS[-1]}" || { cat "$f" >&2; die "the writing pgbench failed"; }
     unset 'BG_PIDS[-1]'
-    [ "$2" = grant.pgbench ] && metric fresh_writes_per_s "$(awk -v t="$(pgb_tps "$f")" 'BEGIN { print 2 * t }')"
+    [ "$wscript" = grant.pgbench ] && metric fresh_writes_per_s "$(awk -v t="$(pgb_tps "$f")" 'BEGIN { print 2 * t }')"
+    [ "$wdef" = end=COMMIT ] && metric many_fresh_writes_per_s "$(pgb_tps "$f")"
     return 0
 }
 
 PGB_RUNS=0
-log "OLTP point lookups and freshness (pgbench, $PGB_SECONDS s each)"
-# A B C C B A orders, so that drift on the machine cancels out.
-run_point bench_raw "$OWNER" oltp_raw_owner
-run_point bench_ours "$OWNER" oltp_ours_owner
-run_fresh "$OWNER" grant_rollback.pgbench fresh_base_owner_large
-run_fresh "$OWNER" grant.pgbench fresh_writes_owner_large
-run_fresh "$OWNER" grant.pgbench fresh_writes_owner_large
-run_fresh "$OWNER" grant_rollback.pgbench fresh_base_owner_large
-run_fresh "$MEMBER500" grant_rollback.pgbench fresh_base_member_500
-run_fresh "$MEMBER500" grant.pgbench fresh_writes_member_500
-run_point bench_ours "$OWNER" oltp_ours_owner
-run_point bench_raw "$OWNER" oltp_raw_owner
-run_point bench_raw "$ALL" oltp_raw_all
-run_point bench_ours "$ALL" oltp_ours_all
-run_point bench_ours "$ALL" oltp_ours_all
-run_point bench_raw "$ALL" oltp_raw_all
+log "many users through a pool: point lookups and first pages (pgbench, $PGB_SECONDS s each)"
+# A B C D D C B A orders, so that drift on the machine cancels out.
+for v in raw p1 p3 ours ours p3 p1 raw; do
+    run_many "bench_$v" many_point.pgbench "many_point_$v"
+done
+for v in p1 p3 ours ours p3 p1; do
+    run_many "bench_$v" many_page.pgbench "many_page_$v"
+done
+
+log "fixed personas: point lookups (pgbench, $PGB_SECONDS s each)"
+for p in member_10 owner_large all_seeing; do
+    for v in raw ours ours raw; do
+        run_point "bench_$v" "$(staff_of "$p")" "oltp_${v}_$p"
+    done
+done
+
+log "freshness: writes across firms, and grants in the largest firm"
+run_fresh many_point_ours fresh_writer.pgbench end=ROLLBACK -- run_many bench_ours many_point.pgbench fresh_base_many
+run_fresh many_point_ours fresh_writer.pgbench end=COMMIT -- run_many bench_ours many_point.pgbench fresh_writes_many
+run_fresh many_point_ours fresh_writer.pgbench end=COMMIT -- run_many bench_ours many_point.pgbench fresh_writes_many
+run_fresh many_point_ours fresh_writer.pgbench end=ROLLBACK -- run_many bench_ours many_point.pgbench fresh_base_many
+run_fresh oltp_ours_owner_large grant_rollback.pgbench "" -- run_point bench_ours "$OWNER" fresh_base_owner_large
+run_fresh oltp_ours_owner_large grant.pgbench "" -- run_point bench_ours "$OWNER" fresh_writes_owner_large
+run_fresh oltp_ours_owner_large grant.pgbench "" -- run_point bench_ours "$OWNER" fresh_writes_owner_large
+run_fresh oltp_ours_owner_large grant_rollback.pgbench "" -- run_point bench_ours "$OWNER" fresh_base_owner_large
+run_fresh oltp_ours_owner_large grant_rollback.pgbench "" -- run_point bench_ours "$MEMBER500" fresh_base_member_500
+run_fresh oltp_ours_owner_large grant.pgbench "" -- run_point bench_ours "$MEMBER500" fresh_writes_member_500
 "${PSQL[@]}" -c "DELETE FROM access_control.staff_grant WHERE staff_id = 2004"
 
 # A change committed by another session is honoured by the next statement,
@@ -414,22 +470,119 @@ else
     metric fresh_next_statement 0
 fi
 
+# --- building a map: its first statement after a change to the actor's row ----
+log "building a map, by the number of businesses it holds"
+for pl in "${PERSONAS[@]}"; do
+    p=${pl% *}; s=${pl#* }
+    f=$RUN/cold_$p.log
+    "${PGBENCH[@]}" -n -M prepared -c 1 -T 3 -r -U postgres -D staff="$s" \
+        -f "$BENCH/cold.pgbench" >"$f" 2>&1 || { cat "$f" >&2; die "pgbench failed"; }
+    metric "cold_$p" "$(awk -v c1="$(pgb_stmt "$f" 'AS cold_set')" -v c2="$(pgb_stmt "$f" 'AS cold_read')" \
+        -v w1="$(pgb_stmt "$f" 'AS warm_set')" -v w2="$(pgb_stmt "$f" 'AS warm_read')" \
+        'BEGIN { print c1 + c2 - w1 - w2 }')"
+done
+
+# --- memory: one backend serving 50,000 different actors ------------------------
+# 20,000 staff members and 30,000 portal users, each in a transaction of its
+# own; the memory of the extension's contexts (maps, catalog, hash table) is
+# sampled every 5,000 actors, and the whole backend's at the end.
+log "memory of a backend after $ACTORS actors"
+{
+    echo '\pset tuples_only on'
+    echo '\pset format unaligned'
+    for ((i = 1; i <= ACTORS; i++)); do
+        if ((i <= 20000)); then a="access_control.set_actor($i)"; else a="access_control.set_portal_actor($((i - 20000)))"; fi
+        echo "BEGIN; SELECT $a \\g /dev/null"
+        echo "SELECT access_control.can_see_business(0) \\g /dev/null"
+        echo "COMMIT;"
+        if ((i % 5000 == 0)); then
+            echo "SELECT 'cache', sum(total_bytes) FROM pg_backend_memory_contexts"
+            echo " WHERE name LIKE 'access_control%' OR ident LIKE 'access_control%';"
+        fi
+    done
+    echo "SELECT 'backend', sum(total_bytes) FROM pg_backend_memory_contexts;"
+} >"$RUN/actors.sql"
+t=$(date +%s.%N)
+"${PSQL[@]}" -f "$RUN/actors.sql" >"$RUN/actors.out"
+metric actors_seconds "$(awk -v t="$t" -v n="$(date +%s.%N)" 'BEGIN { print n - t }')"
+metric actors_cache_max_bytes "$(awk -F'|' '$1 == "cache" && $2 > m { m = $2 } END { print m + 0 }' "$RUN/actors.out")"
+metric actors_cache_end_bytes "$(awk -F'|' '$1 == "cache" { m = $2 } END { print m + 0 }' "$RUN/actors.out")"
+metric actors_backend_bytes "$(awk -F'|' '$1 == "backend" { print $2 }' "$RUN/actors.out")"
+metric actors "$ACTORS"
+
+# --- bulk work: on a fresh install never analyzed --------------------------------
+# create_business N times in one transaction and in N transactions, for
+# N = 1,000 and N = BENCH_BULK, each in a new database with the extension
+# just created and autovacuum off for its tables (so nothing is analyzed);
+# then 20,000 client roles written in one transaction, and the backend's
+# memory before it commits.
+log "bulk work: create_business x 1000 and x $BULK, 20,000 client roles"
+bulk_db() {
+    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench_bulk" -c "CREATE DATABASE bench_bulk"
+    "${PSQL[@]}" -d bench_bulk >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION access_control;
+DO $$
+DECLARE t regclass;
+BEGIN
+    FOR t IN SELECT c.oid FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.deptype = 'e'
+              WHERE c.relkind = 'r' LOOP
+        EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = off)', t);
+    END LOOP;
+END $$;
+SELECT access_control.create_firm('Bulk firm', 'owner@bulk.test');
+SQL
+}
+bulk_time() {   # n one|many: seconds
+    local n=$1 mode=$2 t
+    bulk_db
+    t=$(date +%s.%N)
+    if [ "$mode" = one ]; then
+        "${PSQL[@]}" -d bench_bulk -c "DO \$\$ BEGIN FOR i IN 1..$n LOOP
+            PERFORM access_control.create_business(1, 'Client ' || i); END LOOP; END \$\$"
+    else
+        "${PSQL[@]}" -d bench_bulk -c "DO \$\$ BEGIN FOR i IN 1..$n LOOP
+            PERFORM access_control.create_business(1, 'Client ' || i); COMMIT; END LOOP; END \$\$"
+    fi
+    awk -v t="$t" -v n="$(date +%s.%N)" 'BEGIN { print n - t }'
+}
+for mode in one many; do
+    metric "bulk_${mode}_1000" "$(bulk_time 1000 "$mode")"
+    metric "bulk_${mode}_$BULK" "$(bulk_time "$BULK" "$mode")"
+done
+metric bulk_n "$BULK"
+bulk_db
+"${PSQL[@]}" -d bench_bulk -At >"$RUN/roles.out" <<'SQL'
+SELECT 'before', sum(total_bytes) FROM pg_backend_memory_contexts;
+BEGIN;
+DO $$ BEGIN FOR i IN 1..20000 LOOP
+    PERFORM access_control.create_client_role(1, 'Role ' || i, '{profile.view}'); END LOOP; END $$;
+SELECT 'after', sum(total_bytes) FROM pg_backend_memory_contexts;
+COMMIT;
+SQL
+metric roles_bytes "$(awk -F'|' '$1 == "before" { b = $2 } $1 == "after" { a = $2 } END { print a - b }' "$RUN/roles.out")"
+"${PSQL[@]}" -d postgres -c "DROP DATABASE bench_bulk"
+
 # --- visible_business_ids(): warm, cold in a new session, cold after a change ---
 log "visible_business_ids() for every persona"
+# set_actor and visible_business_ids(), summed: either may build the map
+vis_latency() {
+    awk -v a="$(pgb_stmt "$1" set_actor)" -v b="$(pgb_stmt "$1" visible_business_ids)" 'BEGIN { print a + b }'
+}
 for pl in "${PERSONAS[@]}"; do
     p=${pl% *}; s=${pl#* }
     f=$RUN/vis_warm_$p.log
     "${PGBENCH[@]}" -n -M prepared -c 1 -T 2 -r -U bench_ours -D staff="$s" \
         -f "$BENCH/visible.pgbench" >"$f" 2>&1 || { cat "$f" >&2; die "pgbench failed"; }
-    metric "vis_warm_$p" "$(pgb_stmt "$f" visible_business_ids)"
+    metric "vis_warm_$p" "$(vis_latency "$f")"
     f=$RUN/vis_new_$p.log
     "${PGBENCH[@]}" -n -M simple -C -c 1 -T 2 -r -U bench_ours -D staff="$s" \
         -f "$BENCH/visible.pgbench" >"$f" 2>&1 || { cat "$f" >&2; die "pgbench failed"; }
-    metric "vis_new_$p" "$(pgb_stmt "$f" visible_business_ids)"
+    metric "vis_new_$p" "$(vis_latency "$f")"
     f=$RUN/vis_inval_$p.log
     "${PGBENCH[@]}" -n -M prepared -c 1 -T 2 -r -U postgres -D staff="$s" \
         -f "$BENCH/visible_inval.pgbench" >"$f" 2>&1 || { cat "$f" >&2; die "pgbench failed"; }
-    metric "vis_inval_$p" "$(pgb_stmt "$f" visible_business_ids)"
+    metric "vis_inval_$p" "$(vis_latency "$f")"
 done
 
 # --- access changes per second, audited -------------------------------------------
