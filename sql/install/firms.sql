@@ -160,6 +160,29 @@ END $$;
 COMMENT ON FUNCTION access_control_internal.keep_an_owner(bigint, bigint) IS 'Internal: raises 55000 when staff_id is the firm''s last active owner';
 
 /*
+ * Deletes the direct grants and team memberships of a member who becomes
+ * an owner or admin, with a NOTICE saying what went.
+ */
+CREATE FUNCTION access_control_internal.drop_member_grants(staff_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    grants bigint;
+    teams bigint;
+BEGIN
+    DELETE FROM access_control.staff_grant g WHERE g.staff_id = drop_member_grants.staff_id;
+    GET DIAGNOSTICS grants = ROW_COUNT;
+    DELETE FROM access_control.team_member m WHERE m.staff_id = drop_member_grants.staff_id;
+    GET DIAGNOSTICS teams = ROW_COUNT;
+    IF grants + teams > 0 THEN
+        RAISE NOTICE 'staff member % now sees every client: % direct grant(s) and % team membership(s) removed',
+            staff_id, grants, teams
+            USING DETAIL = 'Owners and admins hold no grants, so none wakes up when one is made a member again.';
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control_internal.drop_member_grants(bigint) IS 'Internal: removes the grants and team memberships of a member made owner or admin';
+
+/*
  * Serialises staff changes of one firm: locks the firm row, then the staff
  * row, and returns the staff row read again, so the authority check that
  * follows sees every change committed while this one waited. Locking the
@@ -192,6 +215,10 @@ BEGIN
         PERFORM access_control_internal.keep_an_owner(s.firm_id, staff_id);
     END IF;
     UPDATE access_control.staff SET role = set_staff_role.role WHERE id = staff_id AND staff.role <> set_staff_role.role;
+    IF s.role = 'member' AND role <> 'member' THEN
+        /* an owner or admin sees every client: grants kept would lie hidden until a demotion */
+        PERFORM access_control_internal.drop_member_grants(s.id);
+    END IF;
 END $$;
 COMMENT ON FUNCTION access_control.set_staff_role(bigint, text) IS 'Changes a staff member''s role (owner, admin or member)';
 
@@ -268,6 +295,7 @@ REVOKE ALL ON FUNCTION
     access_control.create_firm,
     access_control.add_staff,
     access_control_internal.keep_an_owner,
+    access_control_internal.drop_member_grants,
     access_control_internal.lock_firm_staff,
     access_control.set_staff_role,
     access_control.remove_staff,
