@@ -6,7 +6,8 @@
 CREATE TABLE access_control.firm (
     id          bigserial PRIMARY KEY,
     name        text NOT NULL CHECK (btrim(name) <> ''),
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    listed      boolean NOT NULL DEFAULT false  -- in the partner directory (find_partner_firms)
 );
 
 CREATE TABLE access_control.staff (
@@ -35,6 +36,8 @@ CREATE TABLE access_control.firm_client (
     status      text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active', 'disconnected')),
     ceiling     bigint NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
+    invited_at  timestamptz,    -- the last invitation; NULL for a firm's own client
+    connected_at timestamptz,   -- when the link last became active; NULL until then
     PRIMARY KEY (firm_id, business_id)
 );
 CREATE INDEX ON access_control.firm_client (business_id);
@@ -264,8 +267,9 @@ BEGIN
     PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
     PERFORM access_control_internal.authorize(firm_id);
     bid := access_control.create_business(name);
-    INSERT INTO access_control.firm_client (firm_id, business_id, status, ceiling)
-    VALUES (firm_id, bid, 'active', (SELECT pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)) FROM access_control.permission p));
+    INSERT INTO access_control.firm_client (firm_id, business_id, status, ceiling, connected_at)
+    VALUES (firm_id, bid, 'active', (SELECT pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)) FROM access_control.permission p),
+            pg_catalog.now());
     RETURN bid;
 END $$;
 COMMENT ON FUNCTION access_control.create_business(bigint, text) IS 'Creates a client of the firm, linked active with every permission as ceiling; returns its id';
