@@ -33,7 +33,7 @@ PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter $(EXTRA_CFLAGS)
 EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $(EXTENSION).control)
 PREVIOUS_VERSION = 1.1
 INSTALL_PIECES = schema cache checks actor access firms permissions grants teams \
-	protect_table portal keys invitations partners seeing_access audit restore tables
+	protect_table portal readers keys invitations partners seeing_access audit restore tables rls
 BUILT_INSTALL = sql/$(EXTENSION)--$(EXTVERSION).sql
 BUILT_UPGRADE = sql/$(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built = $(BUILT_INSTALL) $(BUILT_UPGRADE)

@@ -122,6 +122,11 @@ SELECT count(*), sum(amount) FROM upgrade_ledger;
 COMMIT;
 RESET ROLE;
 
+-- the 1.0 audit triggers carry no arguments: the library names their
+-- actions as the current install script does
+SELECT action, entity, entity_id IS NOT NULL AS has_entity_id, firm_id = :f AS our_firm
+  FROM access_control.audit_log ORDER BY id;
+
 -- 1.0 to 1.1: the member sees the same rows
 ALTER EXTENSION access_control UPDATE TO '1.1';
 SELECT extversion FROM pg_extension WHERE extname = 'access_control';
@@ -181,7 +186,8 @@ CREATE EXTENSION access_control;
 CREATE TEMP TABLE fresh AS SELECT * FROM upgrade_check.extension_objects();
 
 -- access_control is the extension's schema, access_control_internal one of
--- its objects; PUBLIC may use the first only
+-- its objects; PUBLIC may use both (in the second, only the reader
+-- functions of the row-level security policies are PUBLIC's)
 SELECT name, detail FROM fresh WHERE kind = 'schema' ORDER BY name;
 -- how much was compared
 SELECT kind, count(*) FROM fresh GROUP BY kind ORDER BY kind;

@@ -244,46 +244,43 @@ principal_exists(AcActorKind kind, int64 id)
 }
 
 /*
- * set_actor(staff_id): acts as the staff member until the end of the
- * transaction. Raises 22023 for an unknown staff member.
+ * Acts as the staff member or portal user (kind) id until the end of the
+ * transaction: set_actor and set_portal_actor. Raises 22023 for an unknown
+ * staff member, an unknown portal user or a contact.
  */
+static void
+set_principal(AcActorKind kind, int64 id)
+{
+	bool		staff = (kind == AC_ACTOR_STAFF);
+	AcActor		actor;
+
+	check_id(id, staff ? "staff" : "portal user");
+	if (!principal_exists(kind, id))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 staff ? errmsg("staff member " INT64_FORMAT " does not exist", id) :
+				 errmsg("portal user " INT64_FORMAT " does not exist or cannot log in", id),
+				 errhint(staff ? "Staff ids are listed in access_control.staff." :
+						 "Portal users are listed in access_control.portal_user; contacts never act.")));
+	AcMakeActor(&actor, kind, id, 0);
+	AcSetActor(&actor);
+}
+
+/* set_actor(staff_id): acts as the staff member (set_principal). */
 PG_FUNCTION_INFO_V1(ac_set_actor);
 Datum
 ac_set_actor(PG_FUNCTION_ARGS)
 {
-	int64		id = PG_GETARG_INT64(0);
-	AcActor		actor;
-
-	check_id(id, "staff");
-	if (!principal_exists(AC_ACTOR_STAFF, id))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("staff member " INT64_FORMAT " does not exist", id),
-				 errhint("Staff ids are listed in access_control.staff.")));
-	AcMakeActor(&actor, AC_ACTOR_STAFF, id, 0);
-	AcSetActor(&actor);
+	set_principal(AC_ACTOR_STAFF, PG_GETARG_INT64(0));
 	PG_RETURN_VOID();
 }
 
-/*
- * set_portal_actor(portal_user_id): acts as the portal user until the end of
- * the transaction. Raises 22023 for an unknown portal user or a contact.
- */
+/* set_portal_actor(portal_user_id): acts as the portal user (set_principal). */
 PG_FUNCTION_INFO_V1(ac_set_portal_actor);
 Datum
 ac_set_portal_actor(PG_FUNCTION_ARGS)
 {
-	int64		id = PG_GETARG_INT64(0);
-	AcActor		actor;
-
-	check_id(id, "portal user");
-	if (!principal_exists(AC_ACTOR_PORTAL, id))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("portal user " INT64_FORMAT " does not exist or cannot log in", id),
-				 errhint("Portal users are listed in access_control.portal_user; contacts never act.")));
-	AcMakeActor(&actor, AC_ACTOR_PORTAL, id, 0);
-	AcSetActor(&actor);
+	set_principal(AC_ACTOR_PORTAL, PG_GETARG_INT64(0));
 	PG_RETURN_VOID();
 }
 

@@ -6,8 +6,8 @@
  * The trigger turns a change of an audited table into one audit_log row:
  * who acted, the action's name, the entity and its firm and business, the
  * old and new values as JSON (audit_json.c), appended to the firm's hash
- * chain (audit_chain.c). The action names come from action_name(), the one
- * place that knows the tables by name.
+ * chain (audit_chain.c). The entity, its id column and the rules that name
+ * the actions are the trigger's arguments, given by the install script.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -64,10 +64,9 @@ int8_column(TupleDesc tupdesc, HeapTuple tup, const char *name, bool *isnull)
 /* ---------------------------------------------------------------------
  * Action names
  *
- * The names audit_log.action takes, per audited table. action_name() is
- * the only code that knows the tables by name to name an action; it and
- * its helpers below are meant to give way to names passed as trigger
- * arguments by the install script.
+ * The install script gives each audited table's trigger the names its
+ * changes take in audit_log.action, as rules (see action_name()); no name
+ * of an action is written here.
  * ---------------------------------------------------------------------
  */
 
@@ -103,140 +102,174 @@ changed(TupleDesc tupdesc, HeapTuple old, HeapTuple new, const char *name)
 	return !datum_image_eq(v1, v2, att->attbyval, att->attlen);
 }
 
-/* True when the text column name of tup holds value. */
+/*
+ * True when the text column name of tup holds value; "*" stands for any
+ * value but NULL.
+ */
 static bool
 text_is(TupleDesc tupdesc, HeapTuple tup, const char *name, const char *value)
 {
 	char	   *v = text_column(tupdesc, tup, name);
 
+	if (strcmp(value, "*") == 0)
+		return v != NULL;
 	return v != NULL && strcmp(v, value) == 0;
 }
 
 /*
- * True when an UPDATE of a firm_client row from old to new is about the
- * firm's own client rather than a partner link: neither version is pending
- * (only a partner invitation makes a link pending) and one of them has a
- * ceiling holding every permission of the catalog, which is how
- * create_business(firm_id, name) links a firm's own client and how
- * define_permission keeps it.
+ * True when the bigint column name holds every permission of the catalog in
+ * old or in new (either may be NULL).
  */
 static bool
-own_client_link(TupleDesc td, HeapTuple old, HeapTuple new)
+holds_all(TupleDesc td, HeapTuple old, HeapTuple new, const char *name)
 {
-	int64		all;
-	int64		old_ceiling,
-				new_ceiling;
-	bool		old_null,
-				new_null;
+	int64		all = AcGetCatalog()->all;
+	int64		v;
+	bool		isnull;
 
-	if (text_is(td, old, "status", "pending") || text_is(td, new, "status", "pending"))
+	if (all == 0)
 		return false;
-	old_ceiling = int8_column(td, old, "ceiling", &old_null);
-	new_ceiling = int8_column(td, new, "ceiling", &new_null);
-	all = AcGetCatalog()->all;
-	return all != 0 &&
-		((!old_null && (old_ceiling & all) == all) ||
-		 (!new_null && (new_ceiling & all) == all));
+	v = int8_column(td, old, name, &isnull);
+	if (!isnull && (v & all) == all)
+		return true;
+	v = int8_column(td, new, name, &isnull);
+	return !isnull && (v & all) == all;
+}
+
+/*
+ * True when the test word of rule holds for op from old to new; row is new,
+ * or old on DELETE. A test is one of
+ *	 column~		the column changed (an INSERT or DELETE changes every one)
+ *	 column~value	it changed and the row holds value
+ *	 column=value	the row holds value
+ *	 column!=value	the row does not
+ *	 column>=all	it holds every permission of the catalog, before or after
+ * where value "*" is any value but NULL. Raises 42P17 when the test is none
+ * of these and 42703 when the table has no such column.
+ */
+static bool
+test_holds(const char *rule, char *test, char op, Relation rel,
+		   HeapTuple old, HeapTuple new)
+{
+	TupleDesc	td = RelationGetDescr(rel);
+	HeapTuple	row = op == 'D' ? old : new;
+	char	   *mark = strpbrk(test, "~=!>");
+	char		kind = mark != NULL ? *mark : '\0';
+	const char *value;
+
+	if (kind == '~' || kind == '=')
+		value = mark + 1;
+	else if ((kind == '!' || kind == '>') && mark[1] == '=')
+		value = mark + 2;
+	else
+		value = NULL;
+	if (mark == test || value == NULL || (kind == '>' && strcmp(value, "all") != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("audit rule \"%s\" of table \"%s\" has a malformed test \"%s\"",
+						rule, RelationGetRelationName(rel), test),
+				 errhint("A test is column~, column~value, column=value, column!=value or column>=all.")));
+	*mark = '\0';
+	if (SPI_fnumber(td, test) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of table \"%s\" does not exist",
+						test, RelationGetRelationName(rel)),
+				 errdetail("The audit rule \"%s\" names it.", rule)));
+
+	switch (kind)
+	{
+		case '~':
+			if (op == 'U' && !changed(td, old, new, test))
+				return false;
+			return *value == '\0' || text_is(td, row, test, value);
+		case '=':
+			return text_is(td, row, test, value);
+		case '!':
+			return !text_is(td, row, test, value);
+		default:
+			return holds_all(td, old, new, test);
+	}
 }
 
 /*
  * Returns the action name of an INSERT ('I'), UPDATE ('U') or DELETE ('D')
- * of table, from old and new (NULL where the operation has none): the
- * table's noun and a verb in the past tense, as "staff.added",
- * "access.granted" or "partner.invited"; "<table>.created", ".changed" or
- * ".dropped" for a table not named here. Raises nothing of its own.
+ * of rel, from old and new (NULL where the operation has none), by the
+ * first of the trigger's rules that holds. A rule is words apart by
+ * spaces: the operations it is for ("I", "U", "D" or several, as "IU"),
+ * then the tests that must all hold (see test_holds()), last the name, as
+ * "U role~ staff.role_changed". When no rule holds, the name is the
+ * entity's with "created", "changed" or "dropped". Raises 42P17 for a
+ * malformed rule, whether or not it is reached.
  */
 static const char *
-action_name(const char *table, char op, TupleDesc td, HeapTuple old, HeapTuple new)
+action_name(const char *entity, const char *const *rules, int nrules, char op,
+			Relation rel, HeapTuple old, HeapTuple new)
 {
-	if (strcmp(table, "staff") == 0)
-	{
-		if (op == 'I')
-			return "staff.added";
-		if (op == 'D')
-			return "staff.deleted";
-		if (changed(td, old, new, "status"))
-			return text_is(td, new, "status", "removed") ? "staff.removed" : "staff.added";
-		if (changed(td, old, new, "role"))
-			return "staff.role_changed";
-		if (changed(td, old, new, "programmatic_access"))
-			return text_is(td, new, "programmatic_access", "t") ?
-				"programmatic_access.enabled" : "programmatic_access.disabled";
-		return "staff.changed";
-	}
-	if (strcmp(table, "staff_grant") == 0 || strcmp(table, "team_grant") == 0)
-		return op == 'I' ? "access.granted" : op == 'D' ? "access.revoked" : "access.changed";
-	if (strcmp(table, "team_member") == 0)
-		return op == 'I' ? "team.member_added" : op == 'D' ? "team.member_removed" : "team.member_changed";
-	if (strcmp(table, "team") == 0)
-		return op == 'I' ? "team.created" : op == 'D' ? "team.dropped" : "team.changed";
-	if (strcmp(table, "client_role") == 0)
-		return op == 'I' ? "role.created" : op == 'D' ? "role.dropped" : "role.changed";
-	if (strcmp(table, "permission") == 0)
-		return op == 'I' ? "permission.defined" : op == 'D' ? "permission.dropped" : "permission.changed";
-	if (strcmp(table, "firm") == 0)
-		return op == 'I' ? "firm.created" : op == 'D' ? "firm.dropped" : "firm.changed";
-	if (strcmp(table, "business") == 0)
-		return op == 'I' ? "business.created" : op == 'D' ? "business.dropped" : "business.changed";
-	if (strcmp(table, "firm_client") == 0)
-	{
-		HeapTuple	row = op == 'D' ? old : new;
+	const char *action = NULL;
 
-		if (op == 'D')
-			return text_is(td, row, "status", "pending") ? "partner.declined" : "client.unlinked";
-		if (op == 'I' || changed(td, old, new, "status"))
-		{
-			if (text_is(td, row, "status", "pending"))
-				return "partner.invited";
-			if (text_is(td, row, "status", "disconnected"))
-				return "partner.disconnected";
-			return op == 'I' ? "client.linked" : "partner.connected";
-		}
-		return own_client_link(td, old, new) ? "client.changed" : "partner.changed";
-	}
-	if (strcmp(table, "portal_user") == 0)
+	for (int i = 0; i < nrules; i++)
 	{
-		if (op == 'I')
-			return "portal_user.added";
-		if (op == 'D')
-			return "portal_user.deleted";
-		if (changed(td, old, new, "status"))
-			return text_is(td, new, "status", "removed") ? "portal_user.removed" : "portal_user.added";
-		return "portal_user.changed";
-	}
-	if (strcmp(table, "api_key") == 0)
-	{
-		if (op == 'I')
-			return "api_key.created";
-		if (op == 'D')
-			return "api_key.deleted";
-		if (changed(td, old, new, "revoked_at"))
-			return text_column(td, new, "revoked_at") != NULL ? "api_key.revoked" : "api_key.restored";
-		return "api_key.changed";
-	}
-	if (strcmp(table, "invitation") == 0)
-	{
-		if (op == 'I')
-			return "invitation.created";
-		if (op == 'D')
-			return "invitation.deleted";
-		if (changed(td, old, new, "status"))
-		{
-			const char *status = text_column(td, new, "status");
+		char	   *words[16];
+		int			nwords = 0;
+		char	   *save = NULL;
+		bool		holds;
 
-			if (status != NULL && strcmp(status, "accepted") == 0)
-				return "invitation.accepted";
-			if (status != NULL && strcmp(status, "cancelled") == 0)
-				return "invitation.cancelled";
-		}
-		if (changed(td, old, new, "token_hash"))
-			return "invitation.resent";
-		if (changed(td, old, new, "delivery_state"))
-			return "invitation.delivery";
-		return "invitation.changed";
+		for (char *w = strtok_r(pstrdup(rules[i]), " ", &save);
+			 w != NULL && nwords < (int) lengthof(words);
+			 w = strtok_r(NULL, " ", &save))
+			words[nwords++] = w;
+		if (nwords < 2 || nwords == (int) lengthof(words) ||
+			strspn(words[0], "IUD") != strlen(words[0]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("audit rule \"%s\" of table \"%s\" is malformed",
+							rules[i], RelationGetRelationName(rel)),
+					 errhint("A rule is the operations (I, U, D), the tests, then the action's name.")));
+		holds = action == NULL && strchr(words[0], op) != NULL;
+		for (int j = 1; j < nwords - 1; j++)
+			holds = test_holds(rules[i], words[j], op, rel, old, new) && holds;
+		if (holds)
+			action = words[nwords - 1];
 	}
-	return psprintf("%s.%s", table, op == 'I' ? "created" : op == 'D' ? "dropped" : "changed");
+	if (action == NULL)
+		action = psprintf("%s.%s", entity, op == 'I' ? "created" : op == 'D' ? "dropped" : "changed");
+	return action;
 }
+
+/*
+ * The arguments of the audit triggers that the 1.0 and 1.1 install scripts
+ * attach without any, until ALTER EXTENSION UPDATE replaces them: per
+ * table, as the 1.2 install script gives them (access_tables()). Frozen
+ * with those scripts.
+ */
+static const char *const frozen_args[][11] = {
+	{"permission", "bit", "I permission.defined", "U permission.changed", "D permission.dropped"},
+	{"firm", "id", "I firm.created", "U firm.changed", "D firm.dropped"},
+	{"staff", "id", "I staff.added", "D staff.deleted", "U status~removed staff.removed",
+		"U status~ staff.added", "U role~ staff.role_changed",
+		"U programmatic_access~t programmatic_access.enabled",
+		"U programmatic_access~ programmatic_access.disabled", "U staff.changed"},
+	{"business", "id", "I business.created", "U business.changed", "D business.dropped"},
+	{"firm_client", "business_id", "D status=pending partner.declined", "D client.unlinked",
+		"IU status~pending partner.invited", "IU status~disconnected partner.disconnected",
+		"I client.linked", "U status~ partner.connected",
+		"U status!=pending ceiling>=all client.changed", "U partner.changed"},
+	{"team", "id", "I team.created", "U team.changed", "D team.dropped"},
+	{"team_member", "staff_id", "I team.member_added", "U team.member_changed", "D team.member_removed"},
+	{"client_role", "id", "I role.created", "U role.changed", "D role.dropped"},
+	{"staff_grant", "staff_id", "I access.granted", "U access.changed", "D access.revoked"},
+	{"team_grant", "team_id", "I access.granted", "U access.changed", "D access.revoked"},
+	{"portal_user", "id", "I portal_user.added", "D portal_user.deleted",
+		"U status~removed portal_user.removed", "U status~ portal_user.added",
+		"U portal_user.changed"},
+	{"api_key", "id", "I api_key.created", "D api_key.deleted",
+		"U revoked_at~* api_key.revoked", "U revoked_at~ api_key.restored", "U api_key.changed"},
+	{"invitation", "id", "I invitation.created", "D invitation.deleted",
+		"U status~accepted invitation.accepted", "U status~cancelled invitation.cancelled",
+		"U token_hash~ invitation.resent", "U delivery_state~ invitation.delivery",
+		"U invitation.changed"},
+};
 
 /* ---------------------------------------------------------------------
  * The trigger, the guard and purge
@@ -261,10 +294,14 @@ lookup_firm(SPIPlanPtr *plan, const char *sql, int64 id, bool *isnull)
 }
 
 /*
- * Trigger access_control.audit(): AFTER INSERT, UPDATE or DELETE FOR EACH
- * ROW on a state table; appends one row to access_control.audit_log, but
- * none for an UPDATE that changed no logged column (nothing, or only secret
- * columns). Returns NULL; raises when called any other way.
+ * Trigger access_control_internal.audit(entity, id_column, rule...): AFTER
+ * INSERT, UPDATE or DELETE FOR EACH ROW on a state table; appends one row
+ * to access_control.audit_log naming entity, the value of id_column as
+ * entity_id and the action the rules name (action_name()), but none for an
+ * UPDATE that changed no logged column (nothing, or only secret columns).
+ * Returns NULL; raises 39P01 when called any other way or without an
+ * entity and its column, 42703 for a column the table does not have, and
+ * 42P17 for a malformed rule.
  */
 PG_FUNCTION_INFO_V1(ac_audit);
 Datum
@@ -275,7 +312,10 @@ ac_audit(PG_FUNCTION_ARGS)
 	HeapTuple	old = NULL,
 				new = NULL,
 				row;
-	const char *table;
+	const char *const *args;
+	int			nargs;
+	const char *entity;
+	const char *id_column;
 	char		op;
 	AcAuditRow	a;
 	AcActor		actor;
@@ -287,10 +327,31 @@ ac_audit(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("access_control.audit() must be fired AFTER ... FOR EACH ROW")));
+				 errmsg("access_control_internal.audit() must be fired AFTER ... FOR EACH ROW")));
 
 	td = RelationGetDescr(trigdata->tg_relation);
-	table = RelationGetRelationName(trigdata->tg_relation);
+	args = (const char *const *) trigdata->tg_trigger->tgargs;
+	nargs = trigdata->tg_trigger->tgnargs;
+	for (int i = 0; nargs == 0 && i < (int) lengthof(frozen_args); i++)
+	{
+		if (strcmp(frozen_args[i][0], RelationGetRelationName(trigdata->tg_relation)) != 0)
+			continue;
+		args = frozen_args[i];
+		while (nargs < (int) lengthof(frozen_args[i]) && args[nargs] != NULL)
+			nargs++;
+	}
+	if (nargs < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("access_control_internal.audit() needs the entity and its id column as trigger arguments")));
+	entity = args[0];
+	id_column = args[1];
+	if (SPI_fnumber(td, id_column) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of table \"%s\" does not exist", id_column,
+						RelationGetRelationName(trigdata->tg_relation)),
+				 errdetail("The audit trigger names it as the entity's id.")));
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
 		op = 'I';
@@ -310,7 +371,7 @@ ac_audit(PG_FUNCTION_ARGS)
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("access_control.audit() must be fired by INSERT, UPDATE or DELETE")));
+				 errmsg("access_control_internal.audit() must be fired by INSERT, UPDATE or DELETE")));
 	row = new != NULL ? new : old;
 
 	/* an UPDATE that changed nothing the log shows is not a change */
@@ -318,8 +379,9 @@ ac_audit(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 
 	memset(&a, 0, sizeof(a));
-	a.entity = table;
-	a.action = action_name(table, op, td, old, new);
+	a.entity = entity;
+	a.action = action_name(entity, args + 2, nargs - 2, op,
+						   trigdata->tg_relation, old, new);
 	a.old_null = (old == NULL);
 	if (old != NULL)
 		a.old = AcRowJson(td, old, new);
@@ -327,20 +389,10 @@ ac_audit(PG_FUNCTION_ARGS)
 	if (new != NULL)
 		a.new = AcRowJson(td, new, old);
 
-	/* the entity: its id, else the principal the row is about */
-	if (strcmp(table, "firm_client") == 0)
-		a.entity_id = int8_column(td, row, "business_id", &a.entity_null);
-	else if (strcmp(table, "permission") == 0)
-		a.entity_id = int8_column(td, row, "bit", &a.entity_null);
-	else if (SPI_fnumber(td, "id") > 0)
-		a.entity_id = int8_column(td, row, "id", &a.entity_null);
-	else if (SPI_fnumber(td, "staff_id") > 0)
-		a.entity_id = int8_column(td, row, "staff_id", &a.entity_null);
-	else
-		a.entity_id = int8_column(td, row, "team_id", &a.entity_null);
+	a.entity_id = int8_column(td, row, id_column, &a.entity_null);
 
 	a.business_id = int8_column(td, row, "business_id", &a.business_null);
-	if (strcmp(table, "firm") == 0)
+	if (strcmp(entity, "firm") == 0)
 		a.firm_id = int8_column(td, row, "id", &a.firm_null);
 	else
 		a.firm_id = int8_column(td, row, "firm_id", &a.firm_null);
@@ -351,7 +403,7 @@ ac_audit(PG_FUNCTION_ARGS)
 	a.txid = (int64) U64FromFullTransactionId(GetTopFullTransactionId());
 
 	AcBeginAsOwner(&scope);
-	if (a.firm_null && SPI_fnumber(td, "firm_id") <= 0 && strcmp(table, "firm") != 0)
+	if (a.firm_null && SPI_fnumber(td, "firm_id") <= 0 && strcmp(entity, "firm") != 0)
 	{
 		int64		id;
 
@@ -381,7 +433,7 @@ ac_audit(PG_FUNCTION_ARGS)
 }
 
 /*
- * Trigger access_control.audit_log_guard(): BEFORE UPDATE OR DELETE FOR EACH
+ * Trigger access_control_internal.audit_log_guard(): BEFORE UPDATE OR DELETE FOR EACH
  * ROW and BEFORE TRUNCATE on audit_log. Raises 42501 for everyone, except
  * for the deletes of purge_audit_log.
  */
@@ -392,7 +444,7 @@ ac_audit_log_guard(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "access_control.audit_log_guard() must be called as a trigger");
+		elog(ERROR, "access_control_internal.audit_log_guard() must be called as a trigger");
 	if (purging && TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
 		TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 		return PointerGetDatum(trigdata->tg_trigtuple);

@@ -73,7 +73,7 @@ loading_statement(Oid relid)
 }
 
 /*
- * Trigger access_control.restore_guard(): BEFORE INSERT FOR EACH STATEMENT
+ * Trigger access_control_internal.restore_guard(): BEFORE INSERT FOR EACH STATEMENT
  * on every state table. Returns NULL; raises 55000 when the statement looks
  * like a plain restore (see above).
  */
@@ -90,7 +90,7 @@ ac_restore_guard(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("access_control.restore_guard() must be fired BEFORE INSERT ... FOR EACH STATEMENT")));
+				 errmsg("access_control_internal.restore_guard() must be fired BEFORE INSERT ... FOR EACH STATEMENT")));
 
 	if (row_security)
 		return PointerGetDatum(NULL);

@@ -4,7 +4,7 @@
 -- The DBA installs the extension, creates the firms and wires the
 -- application's backend role (demo_app); most steps then run as demo_app,
 -- acting for one person per transaction, as an application would.  Refusals
--- that belong to the story are caught by demo_try() and shown as a result
+-- that belong to the story are caught by err() and shown as a result
 -- instead of stopping the script.
 \set ON_ERROR_STOP 1
 \set QUIET on
@@ -12,18 +12,9 @@
 SET client_min_messages = warning;
 CREATE EXTENSION access_control;
 
--- Runs a statement and says how it went: ok, or its error message (with
--- the hint when asked for).
-CREATE FUNCTION demo_try(stmt text, with_hint boolean DEFAULT false) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    hint text;
-BEGIN
-    EXECUTE stmt;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
-    RETURN 'ERROR: ' || SQLERRM || CASE WHEN with_hint AND hint <> '' THEN ' (' || hint || ')' ELSE '' END;
-END $$;
+-- err(stmt) runs a statement and says how it went: 'no error', or the
+-- error's SQLSTATE, message and hint (the tests' helper).
+\ir ../sql/include/err.sql
 
 -- A permission list as a console shows it: long lists by what they are.
 CREATE FUNCTION demo_perms(p text[]) RETURNS text LANGUAGE sql STABLE AS $$
@@ -122,7 +113,7 @@ COMMIT;
 \echo '-- nobody (no actor set): nothing'
 SELECT count(*) AS invoices_nobody_sees FROM invoices;
 \echo '-- ... and nobody changes nothing: a forgotten set_actor (or SQL injection) is no takeover'
-SELECT t.attempt, demo_try(t.stmt, true) AS outcome
+SELECT t.attempt, err(t.stmt) AS outcome
   FROM (VALUES (1, 'add an admin', format($$SELECT access_control.add_staff(%s, 'intruder@evil.test', 'admin')$$, :firm)),
                (2, 'give Mia everything', format($$SELECT access_control.grant_client_access(%s, NULL, 'administrator')$$, :mia)))
        AS t(n, attempt, stmt)
@@ -141,7 +132,7 @@ BEGIN; SELECT access_control.set_actor(:max) \gset
 SELECT count(*) AS invoices_max_sees_now FROM invoices; COMMIT;
 
 \echo '== The actor cannot be forged: SET, set_config and writes to the access tables are refused'
-SELECT t.attempt, demo_try(t.stmt) AS outcome
+SELECT t.attempt, err(t.stmt) AS outcome
   FROM (VALUES (1, 'SET access_control.actor', $$SET access_control.actor = 'staff:1'$$),
                (2, 'SELECT set_config(...)', $$SELECT set_config('access_control.actor', 'staff:1', false)$$),
                (3, 'UPDATE access_control.staff', $$UPDATE access_control.staff SET role = 'owner'$$))
@@ -203,7 +194,7 @@ SELECT :inv AS invitation_id, :'first_token' AS token;
 -- The webhook handler acts for nobody, so the audit log names System.
 SELECT access_control.record_invitation_event(:inv, 'sent') AS badge;
 BEGIN; SELECT access_control.set_actor(:olivia) \gset
-SELECT demo_try(format('SELECT access_control.resend_invitation(%s)', :inv), true) AS resend;
+SELECT err(format('SELECT access_control.resend_invitation(%s)', :inv)) AS resend;
 COMMIT;
 SELECT access_control.record_invitation_event(:inv, 'bounced') AS badge;
 BEGIN; SELECT access_control.set_actor(:olivia) \gset
@@ -219,7 +210,7 @@ SELECT email, role, delivery_state, expired,
        round(extract(epoch FROM expires_at - now()) / 86400) || ' days' AS expires_in
   FROM access_control.pending_invitations;
 \echo '== Nora clicks the link: the first token no longer works, the second does'
-SELECT demo_try(format('SELECT access_control.accept_invitation(%L)', :'first_token')) AS first_token;
+SELECT err(format('SELECT access_control.accept_invitation(%L)', :'first_token')) AS first_token;
 SELECT access_control.accept_invitation(:'second_token') AS nora \gset
 SELECT id, first_name, email, role, status FROM access_control.staff WHERE id = :nora;
 \echo '-- Olivia puts her in the Year-end team and gives her Fir Farms as bookkeeper'
@@ -245,7 +236,7 @@ SELECT access_control.authenticate(:'mia_key') AS staff_id, access_control.curre
 SELECT number, amount FROM invoices ORDER BY number;
 COMMIT;
 \echo '-- A wrong or malformed key gets the same refusal'
-SELECT k.what AS api_key, demo_try(format('SELECT access_control.authenticate(%L)', k.key)) AS outcome
+SELECT k.what AS api_key, err(format('SELECT access_control.authenticate(%L)', k.key)) AS outcome
   FROM (VALUES (1, 'right id, wrong secret', regexp_replace(:'mia_key', '^(ac_[0-9]+_).*$', '\1') || repeat('A', 43)),
                (2, 'not a key at all', 'let-me-in')) AS k(n, what, key)
  ORDER BY k.n;
@@ -256,7 +247,7 @@ SELECT k.id, s.email AS staff, k.label, k.last_used_at IS NOT NULL AS used, k.re
 \echo '== Olivia switches off programmatic access for Mia: the key stops working at once'
 SELECT access_control.set_programmatic_access(:mia, false) \gset
 COMMIT;
-SELECT demo_try(format('SELECT access_control.authenticate(%L)', :'mia_key')) AS mia_key_now;
+SELECT err(format('SELECT access_control.authenticate(%L)', :'mia_key')) AS mia_key_now;
 \echo '-- Mia herself still logs in to the application as usual'
 BEGIN; SELECT access_control.set_actor(:mia) \gset
 SELECT count(*) AS invoices_mia_sees FROM invoices; COMMIT;
@@ -293,7 +284,7 @@ BEGIN; SELECT access_control.set_actor(:sam) \gset
 SELECT number, amount FROM invoices ORDER BY number;
 \echo '-- ... and can change nothing: the read-only ceiling caps even an administrator'
 WITH paid AS (UPDATE invoices SET amount = 0 RETURNING 1) SELECT count(*) AS invoices_changed FROM paid;
-SELECT demo_try(format($$INSERT INTO invoices (business_id, number, amount) VALUES (%s, 'CED-003', 999)$$, :cedar)) AS new_invoice;
+SELECT err(format($$INSERT INTO invoices (business_id, number, amount) VALUES (%s, 'CED-003', 999)$$, :cedar)) AS new_invoice;
 COMMIT;
 \echo '-- Hana''s console shows why'
 BEGIN; SELECT access_control.set_actor(:hana) \gset
@@ -326,7 +317,7 @@ SELECT c.client, e.path, e.role, demo_perms(e.permissions) AS permissions
 COMMIT;
 \echo '-- A member may look at her own access only'
 BEGIN; SELECT access_control.set_actor(:mia) \gset
-SELECT demo_try(format('SELECT * FROM access_control.staff_access(%s)', :max)) AS mia_looks_at_max;
+SELECT err(format('SELECT * FROM access_control.staff_access(%s)', :max)) AS mia_looks_at_max;
 COMMIT;
 
 RESET ROLE;
@@ -375,7 +366,7 @@ SELECT coalesce(f.name, '(rows without a firm)') AS chain, v.ok, v.first_bad_id
   FROM access_control.verify_audit_chain() v LEFT JOIN access_control.firm f ON f.id = v.firm_id
  ORDER BY v.firm_id NULLS LAST;
 \echo '-- and the log is append-only, even for a superuser'
-SELECT t.attempt, demo_try(t.stmt) AS outcome
+SELECT t.attempt, err(t.stmt) AS outcome
   FROM (VALUES (1, 'UPDATE', $$UPDATE access_control.audit_log SET actor = 'system'$$),
                (2, 'DELETE', $$DELETE FROM access_control.audit_log$$),
                (3, 'TRUNCATE', $$TRUNCATE access_control.audit_log$$))
@@ -384,6 +375,6 @@ SELECT t.attempt, demo_try(t.stmt) AS outcome
 
 DROP VIEW demo_log;
 DROP TABLE invoices, payslips;
-DROP FUNCTION demo_try(text, boolean), demo_perms(text[]);
+DROP FUNCTION err(text), demo_perms(text[]);
 DROP EXTENSION access_control;
 DROP ROLE demo_app;

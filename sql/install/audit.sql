@@ -47,15 +47,17 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON access_control.audit_log
 ALTER TABLE access_control.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only;
 ALTER TABLE access_control.audit_log ENABLE ALWAYS TRIGGER audit_log_no_truncate;
 
-CREATE FUNCTION access_control_internal.audit_table(tbl regclass) RETURNS void
+CREATE FUNCTION access_control_internal.audit_table(tbl regclass, entity text, args text[]) RETURNS void
     LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     EXECUTE format('DROP TRIGGER IF EXISTS audit ON %s', tbl);
     EXECUTE format('CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON %s
-                    FOR EACH ROW EXECUTE FUNCTION access_control_internal.audit()', tbl);
+                    FOR EACH ROW EXECUTE FUNCTION access_control_internal.audit(%s)', tbl,
+                   (SELECT string_agg(format('%L', a), ', ' ORDER BY i)
+                      FROM unnest(entity || args) WITH ORDINALITY AS u(a, i)));
 END $$;
-COMMENT ON FUNCTION access_control_internal.audit_table(regclass) IS 'Internal: attaches the audit trigger to a state table';
+COMMENT ON FUNCTION access_control_internal.audit_table(regclass, text, text[]) IS 'Internal: attaches the audit trigger to a state table, with the entity, its id column and the action rules (see access_tables)';
 
 CREATE FUNCTION access_control.purge_audit_log(before timestamptz) RETURNS bigint
     LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'ac_purge_audit_log';

@@ -237,11 +237,13 @@ END $$;
 COMMENT ON FUNCTION access_control.accept_invitation(text, text, text) IS 'Accepts an invitation with its token: adds (or reactivates) the staff member and returns the staff id';
 
 /*
- * Pending invitations. System (act_as_system, or a superuser with no
- * actor): all of them. A staff actor: its firm's, for owners and admins.
- * Nobody: none. Never a token or a hash. The functions a view calls run with the
- * rights of whoever reads it, so this one calls only functions PUBLIC may
- * execute: the cooldown is read from pg_settings as _setting_interval does.
+ * Pending invitations. The view reads invitation as its owner, so it
+ * filters as the table's policy does (see rls): system (act_as_system, or
+ * a superuser with no actor) reads all of them, owners and admins their
+ * firm's, anyone else none. Never a token or a hash. The functions a view
+ * calls run with the rights of whoever reads it, so this one calls only
+ * functions PUBLIC may execute: the cooldown is read from pg_settings as
+ * setting_interval does.
  */
 CREATE VIEW access_control.pending_invitations WITH (security_barrier) AS
 SELECT v.id, v.firm_id, v.email, v.role, v.delivery_state,
@@ -254,13 +256,10 @@ SELECT v.id, v.firm_id, v.email, v.role, v.delivery_state,
        v.created_at, v.last_sent_at, v.expires_at
   FROM access_control.invitation v
  WHERE v.status = 'pending'
-   AND ((access_control.current_actor() = 'system'
-        OR (access_control.current_actor() IS NULL
-            AND (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)))
-        OR EXISTS (SELECT 1 FROM access_control.staff me
-                    WHERE me.id = access_control.current_staff_id()
-                      AND me.status = 'active' AND me.firm_id = v.firm_id
-                      AND me.role IN ('owner', 'admin')));
+   AND ((SELECT access_control_internal.reader_is_system())
+        OR v.firm_id = (SELECT access_control_internal.reader_managed_firm()));
+COMMENT ON VIEW access_control.pending_invitations IS 'Pending invitations with their delivery state, without tokens, filtered by the current actor';
+
 /*
  * A removed staff member's pending invitations are cancelled with her,
  * however the row was changed (each with its invitation.cancelled audit
@@ -280,7 +279,6 @@ CREATE TRIGGER cancel_invitations AFTER UPDATE OF status ON access_control.staff
     FOR EACH ROW WHEN (NEW.status = 'removed' AND OLD.status <> 'removed')
     EXECUTE FUNCTION access_control_internal.cancel_invitations_of_removed_staff();
 
-COMMENT ON VIEW access_control.pending_invitations IS 'Pending invitations with their delivery state, without tokens, filtered by the current actor';
 REVOKE ALL ON TABLE access_control.invitation, access_control.pending_invitations FROM PUBLIC;
 REVOKE ALL ON SEQUENCE access_control.invitation_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION

@@ -109,24 +109,38 @@ CREATE TRIGGER revoke_api_keys AFTER UPDATE OF status ON access_control.staff
     EXECUTE FUNCTION access_control_internal.revoke_keys_of_removed_staff();
 
 /*
- * System (act_as_system, or a superuser with no actor): every key. A staff
- * actor: its own keys, and every key of its firm for owners and admins.
- * Nobody: none. Never a secret or a hash.
+ * The keys the current actor reads, for api_key's and api_key_usage's
+ * policies (see rls) and the view: a staff actor its own keys, an owner or
+ * admin every key of the firm; anyone else none. PUBLIC may call it, as the
+ * other readers; it answers only about the current actor.
+ */
+CREATE FUNCTION access_control_internal.reader_api_key_ids() RETURNS bigint[]
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT ARRAY(SELECT k.id FROM access_control.api_key k
+                  WHERE k.staff_id = (SELECT access_control_internal.reader_staff_id())
+                 UNION
+                 SELECT k.id FROM access_control.api_key k
+                   JOIN access_control.staff s ON s.id = k.staff_id
+                  WHERE s.firm_id = (SELECT access_control_internal.reader_managed_firm())
+                 ORDER BY 1)
+$$;
+COMMENT ON FUNCTION access_control_internal.reader_api_key_ids() IS 'Internal: ids of the API keys the current staff actor reads: its own, and every key of its firm when an owner or admin';
+REVOKE ALL ON FUNCTION access_control_internal.reader_api_key_ids FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION access_control_internal.reader_api_key_ids() TO PUBLIC;
+
+/*
+ * The view reads api_key as its owner, so it filters as the table's policy
+ * does (see rls): a staff actor reads its own keys, owners and admins every
+ * key of their firm, system every key, anyone else none. Never a secret or
+ * a hash.
  */
 CREATE VIEW access_control.api_keys WITH (security_barrier) AS
 SELECT k.id, k.staff_id, k.label, k.created_at, u.last_used_at, k.expires_at, k.revoked_at
   FROM access_control.api_key k
   LEFT JOIN access_control.api_key_usage u ON u.key_id = k.id
- WHERE (access_control.current_actor() = 'system'
-        OR (access_control.current_actor() IS NULL
-            AND (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)))
-    OR EXISTS (SELECT 1
-                 FROM access_control.staff me
-                 JOIN access_control.staff owner ON owner.id = k.staff_id
-                WHERE me.id = access_control.current_staff_id()
-                  AND me.status = 'active'
-                  AND (me.id = owner.id
-                       OR (me.firm_id = owner.firm_id AND me.role IN ('owner', 'admin'))));
+ WHERE (SELECT access_control_internal.reader_is_system())
+    OR k.id = ANY ((SELECT access_control_internal.reader_api_key_ids())::bigint[]);
 COMMENT ON VIEW access_control.api_keys IS 'API keys without their secrets, filtered by the current actor';
 REVOKE ALL ON TABLE access_control.api_key, access_control.secret_key, access_control.api_key_usage,
     access_control.api_keys FROM PUBLIC;

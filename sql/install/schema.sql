@@ -2,9 +2,10 @@
  * schema: the two schemas. access_control (created by CREATE EXTENSION)
  * holds exactly the public API; access_control_internal holds what only
  * the extension itself calls or reads: helper functions, trigger functions
- * and the cache sentinels. It is on nobody's search_path and PUBLIC has no
- * privilege on it; the SECURITY DEFINER functions, owned by the superuser
- * who created the extension, reach it.
+ * and the cache sentinels. It is on nobody's search_path; PUBLIC may call
+ * in it only the reader functions the row-level security policies call
+ * (see readers). The SECURITY DEFINER functions, owned by the superuser
+ * who created the extension, reach the rest.
  *
  * The install script is built from the pieces in sql/install/, in the
  * order the Makefile lists (INSTALL_PIECES); edit those, never the built

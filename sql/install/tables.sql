@@ -6,34 +6,71 @@
  *   - cache_scope: the invalidate_cache trigger's scope (see cache), NULL
  *     for a table that decides no access; 'staff' tables name their member
  *     and also get the invalidate_staff_cache triggers;
- *   - audited: the audit trigger (see audit);
  *   - dump_filter: which rows pg_dump saves: the two tables this script
- *     seeds dump only the rows added later (see permissions).
- * Every one but audit_log (which has a guard of its own) refuses TRUNCATE
- * (refuse_truncate): it would change access with no audit row.
+ *     seeds dump only the rows added later (see permissions);
+ *   - audit: NULL for a table the audit log leaves out, else the audit
+ *     trigger's arguments after the entity (the table's name): the column
+ *     that identifies the entity, then the rules that name each change in
+ *     audit_log.action. The first rule that holds names it: the operations
+ *     it is for (I, U, D), tests that must all hold, and the name. A test
+ *     is column~ (changed; an INSERT or DELETE changes every column),
+ *     column~value (changed to value), column=value, column!=value (in the
+ *     row, the old one on DELETE; value * is any but NULL) or column>=all
+ *     (holds every permission, before or after). Where none holds, the
+ *     name is "<entity>.created", ".changed" or ".dropped" (see src/audit.c).
  */
 CREATE FUNCTION access_control_internal.access_tables()
-    RETURNS TABLE (name name, cache_scope text, audited boolean, dump_filter text)
+    RETURNS TABLE (name name, cache_scope text, dump_filter text, audit text[])
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp AS $$
-    VALUES ('permission'::name, 'all', true, 'WHERE bit > 24'),
-           ('firm', 'all', true, ''),
-           ('staff', 'all', true, ''),
-           ('business', 'all', true, ''),
-           ('firm_client', 'all', true, ''),
-           ('team', 'all', true, ''),
-           ('team_member', 'staff', true, ''),
-           ('client_role', 'grants', true, 'WHERE firm_id IS NOT NULL'),
-           ('staff_grant', 'staff', true, ''),
-           ('team_grant', 'grants', true, ''),
-           ('portal_user', 'all', true, ''),
-           ('api_key', 'all', true, ''),
-           ('invitation', NULL, true, ''),
-           ('secret_key', NULL, false, ''),
-           ('api_key_usage', NULL, false, ''),
-           ('audit_log', NULL, false, '')
+    VALUES ('permission'::name, 'all', 'WHERE bit > 24',
+            ARRAY['bit', 'I permission.defined', 'U permission.changed', 'D permission.dropped']),
+           ('firm', 'all', '',
+            ARRAY['id', 'I firm.created', 'U firm.changed', 'D firm.dropped']),
+           ('staff', 'all', '',
+            ARRAY['id', 'I staff.added', 'D staff.deleted',
+                  'U status~removed staff.removed', 'U status~ staff.added',
+                  'U role~ staff.role_changed',
+                  'U programmatic_access~t programmatic_access.enabled',
+                  'U programmatic_access~ programmatic_access.disabled',
+                  'U staff.changed']),
+           ('business', 'all', '',
+            ARRAY['id', 'I business.created', 'U business.changed', 'D business.dropped']),
+           -- a firm's own client is linked active with every permission
+           -- (create_business); a partner is invited pending
+           ('firm_client', 'all', '',
+            ARRAY['business_id', 'D status=pending partner.declined', 'D client.unlinked',
+                  'IU status~pending partner.invited', 'IU status~disconnected partner.disconnected',
+                  'I client.linked', 'U status~ partner.connected',
+                  'U status!=pending ceiling>=all client.changed', 'U partner.changed']),
+           ('team', 'all', '',
+            ARRAY['id', 'I team.created', 'U team.changed', 'D team.dropped']),
+           ('team_member', 'staff', '',
+            ARRAY['staff_id', 'I team.member_added', 'U team.member_changed', 'D team.member_removed']),
+           ('client_role', 'grants', 'WHERE firm_id IS NOT NULL',
+            ARRAY['id', 'I role.created', 'U role.changed', 'D role.dropped']),
+           ('staff_grant', 'staff', '',
+            ARRAY['staff_id', 'I access.granted', 'U access.changed', 'D access.revoked']),
+           ('team_grant', 'grants', '',
+            ARRAY['team_id', 'I access.granted', 'U access.changed', 'D access.revoked']),
+           ('portal_user', 'all', '',
+            ARRAY['id', 'I portal_user.added', 'D portal_user.deleted',
+                  'U status~removed portal_user.removed', 'U status~ portal_user.added',
+                  'U portal_user.changed']),
+           ('api_key', 'all', '',
+            ARRAY['id', 'I api_key.created', 'D api_key.deleted',
+                  'U revoked_at~* api_key.revoked', 'U revoked_at~ api_key.restored',
+                  'U api_key.changed']),
+           ('invitation', NULL, '',
+            ARRAY['id', 'I invitation.created', 'D invitation.deleted',
+                  'U status~accepted invitation.accepted', 'U status~cancelled invitation.cancelled',
+                  'U token_hash~ invitation.resent', 'U delivery_state~ invitation.delivery',
+                  'U invitation.changed']),
+           ('secret_key', NULL, '', NULL),
+           ('api_key_usage', NULL, '', NULL),
+           ('audit_log', NULL, '', NULL)
 $$;
-COMMENT ON FUNCTION access_control_internal.access_tables() IS 'Internal: the extension''s tables, with their cache scope, whether they are audited and which rows pg_dump saves';
+COMMENT ON FUNCTION access_control_internal.access_tables() IS 'Internal: the extension''s tables, with their cache scope, which rows pg_dump saves and their audit trigger''s arguments';
 REVOKE ALL ON FUNCTION access_control_internal.access_tables FROM PUBLIC;
 
 CREATE FUNCTION access_control_internal.refuse_truncate() RETURNS trigger
@@ -79,8 +116,8 @@ BEGIN
             EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_staff_cache_update', tbl);
             EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER invalidate_staff_cache_delete', tbl);
         END IF;
-        IF t.audited THEN
-            PERFORM access_control_internal.audit_table(tbl::regclass);
+        IF t.audit IS NOT NULL THEN
+            PERFORM access_control_internal.audit_table(tbl::regclass, t.name, t.audit);
         END IF;
         IF t.name <> 'audit_log' THEN
             EXECUTE pg_catalog.format('CREATE TRIGGER refuse_truncate BEFORE TRUNCATE ON %s

@@ -24,3 +24,14 @@ END $$;
 CREATE EVENT TRIGGER access_control_protect_partitions ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
     EXECUTE FUNCTION access_control_internal.protect_new_partitions();
+
+/* The audit trigger takes its entity, id column and action names as arguments. */
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM access_control_internal.access_tables() WHERE audit IS NOT NULL LOOP
+        PERFORM access_control_internal.audit_table(pg_catalog.format('access_control.%I', t.name)::regclass,
+                                                    t.name, t.audit);
+    END LOOP;
+END $$;

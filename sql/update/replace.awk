@@ -1,8 +1,10 @@
 # Prints the statements of an install script that an upgrade script can
 # run again over an older install: every function and view definition as
-# CREATE OR REPLACE, every COMMENT, GRANT and REVOKE. Tables, triggers, DO
-# blocks and the rows the install script writes are left out: an upgrade
-# script changes those itself.
+# CREATE OR REPLACE, every COMMENT, GRANT and REVOKE, every row-level
+# security policy (dropped first when it exists) and the ALTER TABLE that
+# enables row-level security. Tables, triggers, DO blocks and the rows the
+# install script writes are left out: an upgrade script changes those
+# itself.
 #
 # A statement starts at a line that begins with a keyword and ends at the
 # first line ending in ";" outside a $$ body; comments between statements
@@ -23,11 +25,16 @@ BEGIN { in_stmt = 0; in_body = 0; in_comment = 0 }
             next
         }
         if ($0 !~ /^[A-Z]/) next
-        keep = ($0 ~ /^(CREATE FUNCTION|CREATE VIEW|COMMENT ON|GRANT|REVOKE)/)
+        keep = ($0 ~ /^(CREATE FUNCTION|CREATE VIEW|COMMENT ON|GRANT|REVOKE|CREATE POLICY)/ ||
+                $0 ~ /^ALTER TABLE [^ ]+ ENABLE ROW LEVEL SECURITY;/)
         in_stmt = 1
         if (keep) {
             sub(/^CREATE FUNCTION/, "CREATE OR REPLACE FUNCTION")
             sub(/^CREATE VIEW/, "CREATE OR REPLACE VIEW")
+            if ($0 ~ /^CREATE POLICY [^ ]+ ON [^ ]+ /) {
+                split($0, w, " ")
+                print "DROP POLICY IF EXISTS " w[3] " ON " w[5] ";"
+            }
         }
     }
     if (keep) print

@@ -56,31 +56,35 @@ $origin->safe_psql('books', q{
 	COMMIT;
 });
 
-# Everything that must come back: the rows of every extension table (but
-# secret_key, below) and every sequence; the chains; the triggers' states.
+# Everything that must come back: the rows of every table of the extension's
+# two schemas (but secret_key, below) and every sequence; the chains; the
+# triggers' states. An internal table is named with its schema.
 sub snapshot
 {
 	my ($node, $db) = @_;
 	my %s;
 	my @tables = split /\n/, $node->safe_psql($db, q{
-		SELECT c.relname FROM pg_class c
-		 WHERE c.relnamespace = 'access_control'::regnamespace AND c.relkind = 'r'
-		 ORDER BY c.relname});
+		SELECT format('%I.%I', c.relnamespace::regnamespace, c.relname) FROM pg_class c
+		 WHERE c.relnamespace IN ('access_control'::regnamespace, 'access_control_internal'::regnamespace)
+		   AND c.relkind = 'r'
+		 ORDER BY 1});
 	for my $t (@tables)
 	{
-		$s{"table $t"} = $node->safe_psql($db,
-			qq{SELECT count(*) || E'\\n' || coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '') FROM access_control.$t t});
+		(my $name = $t) =~ s/^access_control\.//;
+		$s{"table $name"} = $node->safe_psql($db,
+			qq{SELECT count(*) || E'\\n' || coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '') FROM $t t});
 	}
 	$s{sequences} = $node->safe_psql($db, q{
-		SELECT string_agg(sequencename || ' ' || coalesce(last_value::text, 'unused'), E'\n' ORDER BY sequencename)
-		  FROM pg_sequences WHERE schemaname = 'access_control'});
+		SELECT string_agg(schemaname || '.' || sequencename || ' ' || coalesce(last_value::text, 'unused'), E'\n' ORDER BY schemaname, sequencename)
+		  FROM pg_sequences WHERE schemaname IN ('access_control', 'access_control_internal')});
 	$s{chains} = $node->safe_psql($db, q{
 		SELECT string_agg(coalesce(firm_id::text, 'none') || ' ' || ok || ' ' || coalesce(first_bad_id::text, '-'), E'\n' ORDER BY firm_id NULLS FIRST)
 		  FROM access_control.verify_audit_chain()});
 	$s{triggers} = $node->safe_psql($db, q{
 		SELECT string_agg(format('%s %s %s', tgrelid::regclass, tgname, tgenabled), E'\n' ORDER BY tgrelid::regclass::text, tgname)
 		  FROM pg_trigger WHERE NOT tgisinternal
-		   AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'access_control'::regnamespace)});
+		   AND tgrelid IN (SELECT oid FROM pg_class
+		                    WHERE relnamespace IN ('access_control'::regnamespace, 'access_control_internal'::regnamespace))});
 	return %s;
 }
 
