@@ -49,8 +49,8 @@ SELECT a.id, a.action,
        CASE a.business_id WHEN :apple THEN 'apple' WHEN :birch THEN 'birch' ELSE coalesce(a.business_id::text, '-') END AS business,
        CASE a.actor WHEN 'staff:' || :olga THEN 'staff:olga' WHEN 'staff:' || :max THEN 'staff:max' ELSE a.actor END AS actor,
        a.entity,
-       a.old - '{id,firm_id,staff_id,business_id,team_id,created_at,granted_at,revoked_at,secret_key_id}'::text[] AS old,
-       a.new - '{id,firm_id,staff_id,business_id,team_id,created_at,granted_at,revoked_at,secret_key_id}'::text[] AS new
+       a.old - '{id,firm_id,staff_id,business_id,team_id,created_at,granted_at,revoked_at,invited_at,connected_at,secret_key_id}'::text[] AS old,
+       a.new - '{id,firm_id,staff_id,business_id,team_id,created_at,granted_at,revoked_at,invited_at,connected_at,secret_key_id}'::text[] AS new
   FROM access_control.audit_log a;
 SELECT action, firm, business, actor, entity, old, new FROM au_log ORDER BY id;
 

@@ -6,7 +6,8 @@
 CREATE TABLE access_control.firm (
     id          bigserial PRIMARY KEY,
     name        text NOT NULL CHECK (btrim(name) <> ''),
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    listed      boolean NOT NULL DEFAULT false  -- in the partner directory (find_partner_firms)
 );
 
 CREATE TABLE access_control.staff (
@@ -35,6 +36,8 @@ CREATE TABLE access_control.firm_client (
     status      text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active', 'disconnected')),
     ceiling     bigint NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
+    invited_at  timestamptz,    -- the last invitation; NULL for a firm's own client
+    connected_at timestamptz,   -- when the link last became active; NULL until then
     PRIMARY KEY (firm_id, business_id)
 );
 CREATE INDEX ON access_control.firm_client (business_id);
@@ -160,6 +163,29 @@ END $$;
 COMMENT ON FUNCTION access_control_internal.keep_an_owner(bigint, bigint) IS 'Internal: raises 55000 when staff_id is the firm''s last active owner';
 
 /*
+ * Deletes the direct grants and team memberships of a member who becomes
+ * an owner or admin, with a NOTICE saying what went.
+ */
+CREATE FUNCTION access_control_internal.drop_member_grants(staff_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    grants bigint;
+    teams bigint;
+BEGIN
+    DELETE FROM access_control.staff_grant g WHERE g.staff_id = drop_member_grants.staff_id;
+    GET DIAGNOSTICS grants = ROW_COUNT;
+    DELETE FROM access_control.team_member m WHERE m.staff_id = drop_member_grants.staff_id;
+    GET DIAGNOSTICS teams = ROW_COUNT;
+    IF grants + teams > 0 THEN
+        RAISE NOTICE 'staff member % now sees every client: % direct grant(s) and % team membership(s) removed',
+            staff_id, grants, teams
+            USING DETAIL = 'Owners and admins hold no grants, so none wakes up when one is made a member again.';
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control_internal.drop_member_grants(bigint) IS 'Internal: removes the grants and team memberships of a member made owner or admin';
+
+/*
  * Serialises staff changes of one firm: locks the firm row, then the staff
  * row, and returns the staff row read again, so the authority check that
  * follows sees every change committed while this one waited. Locking the
@@ -192,6 +218,10 @@ BEGIN
         PERFORM access_control_internal.keep_an_owner(s.firm_id, staff_id);
     END IF;
     UPDATE access_control.staff SET role = set_staff_role.role WHERE id = staff_id AND staff.role <> set_staff_role.role;
+    IF s.role = 'member' AND role <> 'member' THEN
+        /* an owner or admin sees every client: grants kept would lie hidden until a demotion */
+        PERFORM access_control_internal.drop_member_grants(s.id);
+    END IF;
 END $$;
 COMMENT ON FUNCTION access_control.set_staff_role(bigint, text) IS 'Changes a staff member''s role (owner, admin or member)';
 
@@ -237,8 +267,9 @@ BEGIN
     PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
     PERFORM access_control_internal.authorize(firm_id);
     bid := access_control.create_business(name);
-    INSERT INTO access_control.firm_client (firm_id, business_id, status, ceiling)
-    VALUES (firm_id, bid, 'active', (SELECT pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)) FROM access_control.permission p));
+    INSERT INTO access_control.firm_client (firm_id, business_id, status, ceiling, connected_at)
+    VALUES (firm_id, bid, 'active', (SELECT pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)) FROM access_control.permission p),
+            pg_catalog.now());
     RETURN bid;
 END $$;
 COMMENT ON FUNCTION access_control.create_business(bigint, text) IS 'Creates a client of the firm, linked active with every permission as ceiling; returns its id';
@@ -268,6 +299,7 @@ REVOKE ALL ON FUNCTION
     access_control.create_firm,
     access_control.add_staff,
     access_control_internal.keep_an_owner,
+    access_control_internal.drop_member_grants,
     access_control_internal.lock_firm_staff,
     access_control.set_staff_role,
     access_control.remove_staff,

@@ -42,6 +42,92 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control_internal.check_linked(bigint, bigint[]) IS 'Internal: raises 22023 unless every business has an active link with the firm';
 
+/*
+ * Raises 22023 when s is an owner or admin: they see every client by their
+ * staff role, so a grant to them would lie hidden until a demotion woke it.
+ */
+CREATE FUNCTION access_control_internal.refuse_privileged(s access_control.staff) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF s.role IN ('owner', 'admin') THEN
+        RAISE EXCEPTION 'staff member % is an %: grants to owners and admins are refused', s.id, s.role
+            USING ERRCODE = '22023',
+                  HINT = 'Owners and admins already see every client of their firm by their staff role.';
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control_internal.refuse_privileged(access_control.staff) IS 'Internal: raises 22023 when the staff member is an owner or admin';
+
+/* The ids as a short list for a message: the first ten, then how many more. */
+CREATE FUNCTION access_control_internal.id_list(ids bigint[]) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT pg_catalog.array_to_string(ids[1:10], ', ')
+           || CASE WHEN pg_catalog.cardinality(ids) > 10
+                   THEN pg_catalog.format(' and %s more', pg_catalog.cardinality(ids) - 10) ELSE '' END
+$$;
+COMMENT ON FUNCTION access_control_internal.id_list(bigint[]) IS 'Internal: the first ten ids, comma-separated, then how many more';
+
+/*
+ * Raises a NOTICE naming the businesses whose link ceiling cuts
+ * permissions of the role (with their implications), and what it cuts:
+ * the grant gives less than the role says. Changes nothing.
+ */
+CREATE FUNCTION access_control_internal.notice_ceiling(firm_id bigint, business_ids bigint[], role_id bigint) RETURNS void
+    LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c record;
+BEGIN
+    /* one NOTICE per distinct cut, however many businesses share it */
+    FOR c IN
+        SELECT r.name, x.cut, access_control_internal.id_list(pg_catalog.array_agg(x.business_id ORDER BY x.business_id)) AS ids
+          FROM (SELECT fc.business_id, access_control_internal.closure(r.permissions) & ~fc.ceiling AS cut
+                  FROM access_control.firm_client fc, access_control.client_role r
+                 WHERE fc.firm_id = notice_ceiling.firm_id AND fc.business_id = ANY (business_ids)
+                   AND r.id = role_id) x,
+               access_control.client_role r
+         WHERE r.id = role_id AND x.cut <> 0
+         GROUP BY r.name, x.cut
+         ORDER BY pg_catalog.min(x.business_id)
+    LOOP
+        RAISE NOTICE 'client role "%" is capped by the ceiling of firm %''s link on business %', c.name, firm_id, c.ids
+            USING DETAIL = pg_catalog.format('Not given: %s.', pg_catalog.array_to_string(access_control.permission_names(c.cut), ', ')),
+                  HINT = 'The business sets the ceiling when it invites the firm (invite_partner_firm).';
+    END LOOP;
+END $$;
+COMMENT ON FUNCTION access_control_internal.notice_ceiling(bigint, bigint[], bigint) IS 'Internal: a NOTICE naming what the link ceiling cuts from the role on each business';
+
+/*
+ * Writes direct grants of staff member s: each (business, role) pair, with
+ * expires_at; a pair already granted with the same role and expiry is left
+ * as it is. Checks the links, refuses owners and admins (after the link
+ * check, so a grant across firms is named as such) and gives the ceiling
+ * NOTICEs.
+ */
+CREATE FUNCTION access_control_internal.write_grants(s access_control.staff, business_ids bigint[], role_ids bigint[],
+    expires_at timestamptz) RETURNS void
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    rid bigint;
+BEGIN
+    PERFORM access_control_internal.check_linked(s.firm_id, business_ids);
+    IF pg_catalog.cardinality(business_ids) > 0 THEN
+        PERFORM access_control_internal.refuse_privileged(s);
+    END IF;
+    INSERT INTO access_control.staff_grant AS g (staff_id, business_id, role_id, expires_at)
+    SELECT s.id, u.b, u.r, expires_at FROM ROWS FROM (pg_catalog.unnest(business_ids), pg_catalog.unnest(role_ids)) AS u(b, r)
+    ON CONFLICT ON CONSTRAINT staff_grant_pkey DO UPDATE
+       SET role_id = excluded.role_id, expires_at = excluded.expires_at, granted_at = pg_catalog.now()
+     WHERE (g.role_id, g.expires_at) IS DISTINCT FROM (excluded.role_id, excluded.expires_at);
+    FOR rid IN SELECT DISTINCT r FROM pg_catalog.unnest(role_ids) AS r ORDER BY r LOOP
+        PERFORM access_control_internal.notice_ceiling(s.firm_id,
+            ARRAY(SELECT u.b FROM ROWS FROM (pg_catalog.unnest(business_ids), pg_catalog.unnest(role_ids)) AS u(b, r) WHERE u.r = rid), rid);
+    END LOOP;
+END $$;
+COMMENT ON FUNCTION access_control_internal.write_grants(access_control.staff, bigint[], bigint[], timestamptz) IS 'Internal: writes the member''s direct grants of these (business, role) pairs after the link check';
+
 CREATE FUNCTION access_control.grant_client_access(staff_id bigint, business_ids bigint[], role text,
     expires_at timestamptz DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -59,12 +145,9 @@ BEGIN
           FROM access_control.firm_client fc WHERE fc.firm_id = s.firm_id AND fc.status = 'active';
         business_ids := coalesce(business_ids, '{}');
     END IF;
-    PERFORM access_control_internal.check_linked(s.firm_id, business_ids);
-    INSERT INTO access_control.staff_grant AS g (staff_id, business_id, role_id, expires_at)
-    SELECT staff_id, b, rid, expires_at FROM (SELECT DISTINCT pg_catalog.unnest(business_ids) AS b) u
-    ON CONFLICT ON CONSTRAINT staff_grant_pkey DO UPDATE
-       SET role_id = excluded.role_id, expires_at = excluded.expires_at, granted_at = pg_catalog.now()
-     WHERE (g.role_id, g.expires_at) IS DISTINCT FROM (excluded.role_id, excluded.expires_at);
+    business_ids := ARRAY(SELECT DISTINCT pg_catalog.unnest(business_ids));
+    PERFORM access_control_internal.write_grants(s, business_ids,
+        pg_catalog.array_fill(rid, ARRAY[pg_catalog.cardinality(business_ids)]), expires_at);
 END $$;
 COMMENT ON FUNCTION access_control.grant_client_access(bigint, bigint[], text, timestamptz) IS 'Gives one staff member a client role on many businesses (NULL: every active client)';
 
@@ -83,16 +166,59 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control.grant_staff_access(bigint, bigint[], text, timestamptz) IS 'Gives many staff members a client role on one business';
 
+/*
+ * A NOTICE for each business on which removing the member's direct grants
+ * (removed: those that existed) leaves things as they were or leaves
+ * access through a team: the console would otherwise show a revoke that
+ * did nothing.
+ */
+CREATE FUNCTION access_control_internal.notice_revoke(staff_id bigint, business_ids bigint[], removed bigint[]) RETURNS void
+    LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN
+        SELECT x.teams, x.had, access_control_internal.id_list(pg_catalog.array_agg(x.b ORDER BY x.b)) AS ids
+          FROM (SELECT u.b, u.b = ANY (removed) AS had,
+                       (SELECT pg_catalog.string_agg(DISTINCT t.name, ', ')
+                          FROM access_control.team_member m
+                          JOIN access_control.team t ON t.id = m.team_id
+                          JOIN access_control.team_grant g ON g.team_id = m.team_id
+                         WHERE m.staff_id = notice_revoke.staff_id AND g.business_id = u.b
+                           AND (g.expires_at IS NULL OR g.expires_at > pg_catalog.now())) AS teams
+                  FROM (SELECT DISTINCT pg_catalog.unnest(business_ids) AS b) u
+                 WHERE u.b IS NOT NULL) x
+         WHERE x.teams IS NOT NULL OR NOT x.had
+         GROUP BY x.teams, x.had
+         ORDER BY pg_catalog.min(x.b)
+    LOOP
+        IF c.teams IS NOT NULL THEN
+            RAISE NOTICE 'staff member % keeps access to business % through team %', staff_id, c.ids, c.teams
+                USING DETAIL = CASE WHEN c.had THEN 'The direct grant was removed.'
+                                    ELSE 'There was no direct grant to remove.' END,
+                      HINT = 'Remove the member from the team (remove_team_member), or the team''s grant (revoke_team_access).';
+        ELSE
+            RAISE NOTICE 'staff member % had no direct grant on business %: nothing revoked there', staff_id, c.ids;
+        END IF;
+    END LOOP;
+END $$;
+COMMENT ON FUNCTION access_control_internal.notice_revoke(bigint, bigint[], bigint[]) IS 'Internal: NOTICEs for revokes that removed nothing or leave access through a team';
+
 CREATE FUNCTION access_control.revoke_client_access(staff_id bigint, business_ids bigint[]) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s access_control.staff := access_control_internal.lookup(NULL::access_control.staff, staff_id, true);
+    removed bigint[];
 BEGIN
     PERFORM access_control_internal.authorize(s.firm_id);
     PERFORM access_control_internal.not_null(business_ids, 'business_ids');
-    DELETE FROM access_control.staff_grant g
-     WHERE g.staff_id = revoke_client_access.staff_id AND g.business_id = ANY (business_ids);
+    WITH d AS (DELETE FROM access_control.staff_grant g
+                WHERE g.staff_id = revoke_client_access.staff_id AND g.business_id = ANY (business_ids)
+               RETURNING g.business_id)
+    SELECT coalesce(pg_catalog.array_agg(d.business_id), '{}') INTO removed FROM d;
+    PERFORM access_control_internal.notice_revoke(staff_id, business_ids, removed);
 END $$;
 COMMENT ON FUNCTION access_control.revoke_client_access(bigint, bigint[]) IS 'Removes one staff member''s direct grants on the businesses';
 
@@ -110,27 +236,104 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control.revoke_staff_access(bigint, bigint[]) IS 'Removes many staff members'' direct grants on one business';
 
-CREATE FUNCTION access_control.set_client_access(staff_id bigint, business_ids bigint[], role text) RETURNS void
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+/*
+ * The manage-access modal's Save. Ids that already had a direct grant keep
+ * their role and expiry; new ids get role, required when there are any.
+ */
+CREATE FUNCTION access_control.set_client_access(staff_id bigint, business_ids bigint[], role text DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s access_control.staff := access_control_internal.active_staff(staff_id);
+    new_ids bigint[];
+    rid bigint;
 BEGIN
     PERFORM access_control_internal.authorize(s.firm_id);
     PERFORM access_control_internal.not_null(business_ids, 'business_ids');
+    new_ids := ARRAY(SELECT DISTINCT b FROM pg_catalog.unnest(business_ids) AS b
+                      WHERE b IS NULL OR NOT EXISTS (SELECT 1 FROM access_control.staff_grant g
+                                                      WHERE g.staff_id = s.id AND g.business_id = b)
+                      ORDER BY b);
+    IF pg_catalog.cardinality(new_ids) > 0 THEN
+        IF role IS NULL THEN
+            RAISE EXCEPTION 'role must not be NULL when business_ids adds businesses'
+                USING ERRCODE = '22004',
+                      DETAIL = pg_catalog.format('Staff member %s has no direct grant on business %s yet.', s.id,
+                                                 pg_catalog.array_to_string(new_ids, ', ', 'NULL')),
+                      HINT = 'Pass the client role the new businesses get; the others keep theirs.';
+        END IF;
+        rid := access_control_internal.client_role(s.firm_id, role);
+        /* checked before anything is removed, so an error changes nothing */
+        PERFORM access_control_internal.check_linked(s.firm_id, new_ids);
+    END IF;
     DELETE FROM access_control.staff_grant g
-     WHERE g.staff_id = set_client_access.staff_id AND NOT (g.business_id = ANY (business_ids));
-    IF pg_catalog.cardinality(business_ids) > 0 THEN
-        PERFORM access_control.grant_client_access(staff_id, business_ids, role);
+     WHERE g.staff_id = s.id AND NOT (g.business_id = ANY (business_ids));
+    IF pg_catalog.cardinality(new_ids) > 0 THEN
+        PERFORM access_control_internal.write_grants(s, new_ids,
+            pg_catalog.array_fill(rid, ARRAY[pg_catalog.cardinality(new_ids)]), NULL);
     END IF;
 END $$;
-COMMENT ON FUNCTION access_control.set_client_access(bigint, bigint[], text) IS 'Replaces the staff member''s direct grants with exactly these businesses (empty: none)';
+COMMENT ON FUNCTION access_control.set_client_access(bigint, bigint[], text) IS 'Replaces the staff member''s direct grants with exactly these businesses (empty: none); kept ones keep their role and expiry, new ones get role';
+
+/*
+ * The console's per-client Save: the direct grants become exactly these
+ * (business, role) pairs. A pair already granted with that role keeps its
+ * expiry; a new pair, or one whose role changes, does not expire.
+ */
+CREATE FUNCTION access_control.set_client_roles(staff_id bigint, business_ids bigint[], roles text[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff := access_control_internal.active_staff(staff_id);
+    role_ids bigint[];
+    dup text;
+    changed record;
+BEGIN
+    PERFORM access_control_internal.authorize(s.firm_id);
+    PERFORM access_control_internal.not_null(business_ids, 'business_ids');
+    PERFORM access_control_internal.not_null(roles, 'roles');
+    IF pg_catalog.cardinality(business_ids) <> pg_catalog.cardinality(roles)
+       OR pg_catalog.array_ndims(business_ids) > 1 OR pg_catalog.array_ndims(roles) > 1 THEN
+        RAISE EXCEPTION 'business_ids and roles must be lists of the same length'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('%s business ids, %s roles.', pg_catalog.cardinality(business_ids),
+                                             pg_catalog.cardinality(roles)),
+                  HINT = 'Pass one role for each business, in the same order.';
+    END IF;
+    SELECT pg_catalog.string_agg(b::text, ', ' ORDER BY b) INTO dup
+      FROM (SELECT b FROM pg_catalog.unnest(business_ids) AS b WHERE b IS NOT NULL GROUP BY b HAVING pg_catalog.count(*) > 1) d;
+    IF dup IS NOT NULL THEN
+        RAISE EXCEPTION 'business % is listed more than once', dup
+            USING ERRCODE = '22023', HINT = 'Pass each business once, with the one role it gets.';
+    END IF;
+    role_ids := ARRAY(SELECT access_control_internal.client_role(s.firm_id, u.r)
+                        FROM pg_catalog.unnest(roles) WITH ORDINALITY AS u(r, i) ORDER BY u.i);
+    /* the pairs that are new or change role: checked before anything is removed */
+    SELECT coalesce(pg_catalog.array_agg(u.b ORDER BY u.b), '{}') AS b, coalesce(pg_catalog.array_agg(u.r ORDER BY u.b), '{}') AS r
+      INTO changed
+      FROM ROWS FROM (pg_catalog.unnest(business_ids), pg_catalog.unnest(role_ids)) AS u(b, r)
+     WHERE NOT EXISTS (SELECT 1 FROM access_control.staff_grant g
+                        WHERE g.staff_id = s.id AND g.business_id = u.b AND g.role_id = u.r);
+    PERFORM access_control_internal.check_linked(s.firm_id, changed.b);
+    DELETE FROM access_control.staff_grant g
+     WHERE g.staff_id = s.id AND NOT (g.business_id = ANY (business_ids));
+    IF pg_catalog.cardinality(changed.b) > 0 THEN
+        PERFORM access_control_internal.write_grants(s, changed.b, changed.r, NULL);
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control.set_client_roles(bigint, bigint[], text[]) IS 'Replaces the staff member''s direct grants with exactly these (business, role) pairs (empty: none)';
 REVOKE ALL ON TABLE access_control.staff_grant FROM PUBLIC;
 REVOKE ALL ON FUNCTION
     access_control_internal.check_linked,
+    access_control_internal.refuse_privileged,
+    access_control_internal.id_list,
+    access_control_internal.notice_ceiling,
+    access_control_internal.write_grants,
+    access_control_internal.notice_revoke,
     access_control.grant_client_access,
     access_control.grant_staff_access,
     access_control.revoke_client_access,
     access_control.revoke_staff_access,
-    access_control.set_client_access
+    access_control.set_client_access,
+    access_control.set_client_roles
 FROM PUBLIC;

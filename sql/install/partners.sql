@@ -108,8 +108,8 @@ BEGIN
     SELECT * INTO l FROM access_control.firm_client fc
      WHERE fc.firm_id = invite_partner_firm.firm_id AND fc.business_id = invite_partner_firm.business_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
-        INSERT INTO access_control.firm_client (firm_id, business_id, status, ceiling)
-        VALUES (firm_id, business_id, 'pending', mask)
+        INSERT INTO access_control.firm_client (firm_id, business_id, status, ceiling, invited_at)
+        VALUES (firm_id, business_id, 'pending', mask, pg_catalog.now())
         ON CONFLICT DO NOTHING;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'firm % was invited to business % concurrently', firm_id, business_id
@@ -120,7 +120,8 @@ BEGIN
             USING ERRCODE = '55000', HINT = 'Disconnect the firm first to invite it again with another ceiling.';
     ELSE
         /* pending: the invitation is renewed; disconnected: invited again */
-        UPDATE access_control.firm_client fc SET status = 'pending', ceiling = mask
+        UPDATE access_control.firm_client fc
+           SET status = 'pending', ceiling = mask, invited_at = pg_catalog.now(), connected_at = NULL
          WHERE fc.firm_id = l.firm_id AND fc.business_id = l.business_id;
     END IF;
 END $$;
@@ -153,7 +154,7 @@ DECLARE
     l access_control.firm_client := access_control_internal.pending_link(firm_id, business_id,
         'Only a pending invitation can be accepted; the business invites the firm again after a disconnect.');
 BEGIN
-    UPDATE access_control.firm_client fc SET status = 'active'
+    UPDATE access_control.firm_client fc SET status = 'active', connected_at = pg_catalog.now()
      WHERE fc.firm_id = l.firm_id AND fc.business_id = l.business_id;
 END $$;
 COMMENT ON FUNCTION access_control.accept_partner_invitation(bigint, bigint) IS 'The firm accepts a pending invitation: the link becomes active';
@@ -212,6 +213,77 @@ BEGIN
      ORDER BY pg_catalog.lower(b.name), b.id;
 END $$;
 COMMENT ON FUNCTION access_control.firm_clients(bigint) IS 'The firm''s clients with status active, pending or disabled (disconnected)';
+/*
+ * The partner directory: a firm's owners list it, so that a business
+ * inviting an outside firm can find it by name.
+ */
+CREATE FUNCTION access_control.set_partner_listing(firm_id bigint, listed boolean) RETURNS void
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    f access_control.firm := access_control_internal.lookup(NULL::access_control.firm, firm_id, true);
+BEGIN
+    PERFORM access_control_internal.authorize(f.id);
+    IF access_control.current_staff_id() IS NOT NULL
+       AND (SELECT s.role FROM access_control.staff s WHERE s.id = access_control.current_staff_id()) <> 'owner' THEN
+        RAISE EXCEPTION 'permission denied to list firm % in the partner directory', f.id
+            USING ERRCODE = '42501', DETAIL = 'Only the firm''s owners list it or take it out of the directory.';
+    END IF;
+    PERFORM access_control_internal.not_null(listed, 'listed');
+    UPDATE access_control.firm SET listed = set_partner_listing.listed
+     WHERE id = f.id AND firm.listed <> set_partner_listing.listed;
+END $$;
+COMMENT ON FUNCTION access_control.set_partner_listing(bigint, boolean) IS 'The firm''s owners put it in the partner directory (true) or take it out (false)';
+
+CREATE FUNCTION access_control.find_partner_firms(search text)
+    RETURNS TABLE (firm_id bigint, name text)
+    LANGUAGE plpgsql STABLE CALLED ON NULL INPUT SECURITY DEFINER PARALLEL RESTRICTED ROWS 50
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    needle text := pg_catalog.lower(pg_catalog.btrim(coalesce(search, '')));
+BEGIN
+    /* any actor with authority may search; nobody may not */
+    PERFORM access_control_internal.actor_authority();
+    RETURN QUERY
+    SELECT f.id, f.name
+      FROM access_control.firm f
+     WHERE f.listed AND pg_catalog.strpos(pg_catalog.lower(f.name), needle) > 0
+     ORDER BY pg_catalog.lower(f.name), f.id
+     LIMIT 50;
+END $$;
+COMMENT ON FUNCTION access_control.find_partner_firms(text) IS 'Listed firms whose name contains search (case-insensitive; empty or NULL: all), at most 50, by name';
+
+/*
+ * The business's Partner tab. Raises 42501 unless the actor is system, a
+ * portal user of the business holding users.manage there, or a staff
+ * member holding users.manage on it (through the firm's link, so within
+ * its ceiling: a firm's own owners and admins, or members granted a role
+ * with users.manage).
+ */
+CREATE FUNCTION access_control.business_partners(business_id bigint)
+    RETURNS TABLE (firm_id bigint, firm_name text, status text, ceiling text[],
+                   invited_at timestamptz, connected_at timestamptz)
+    LANGUAGE plpgsql STABLE CALLED ON NULL INPUT SECURITY DEFINER PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    actor text;
+BEGIN
+    PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
+    actor := access_control_internal.actor_authority();
+    IF actor <> 'system' AND NOT access_control.has_permission(business_id, 'users.manage') THEN
+        RAISE EXCEPTION 'permission denied to see the partner firms of business %', business_id
+            USING ERRCODE = '42501',
+                  DETAIL = pg_catalog.format('Actor %s does not hold users.manage on this business.', actor),
+                  HINT = 'Act as a portal user or staff member who holds users.manage on the business.';
+    END IF;
+    RETURN QUERY
+    SELECT f.id, f.name, fc.status, access_control.permission_names(fc.ceiling), fc.invited_at, fc.connected_at
+      FROM access_control.firm_client fc
+      JOIN access_control.firm f ON f.id = fc.firm_id
+     WHERE fc.business_id = business_partners.business_id
+     ORDER BY pg_catalog.lower(f.name), f.id;
+END $$;
+COMMENT ON FUNCTION access_control.business_partners(bigint) IS 'The business''s Partner tab: every firm linked to it, pending, active or disconnected, with the ceiling';
 REVOKE ALL ON FUNCTION
     access_control_internal.closure,
     access_control_internal.authorize_business,
@@ -221,5 +293,8 @@ REVOKE ALL ON FUNCTION
     access_control.accept_partner_invitation,
     access_control.decline_partner_invitation,
     access_control.disconnect_partner,
-    access_control.firm_clients
+    access_control.firm_clients,
+    access_control.set_partner_listing,
+    access_control.find_partner_firms,
+    access_control.business_partners
 FROM PUBLIC;

@@ -81,6 +81,8 @@ BEGIN
         RAISE EXCEPTION 'staff member % is not in the firm of team %', staff_id, team_id
             USING ERRCODE = '22023', HINT = 'A team holds staff of its own firm only.';
     END IF;
+    /* the team's grants would reach an owner or admin hidden, until a demotion */
+    PERFORM access_control_internal.refuse_privileged(s);
     INSERT INTO access_control.team_member (team_id, staff_id) VALUES (t.id, s.id) ON CONFLICT DO NOTHING;
 END $$;
 COMMENT ON FUNCTION access_control.add_team_member(bigint, bigint) IS 'Adds a staff member of the team''s firm to the team';
@@ -106,6 +108,7 @@ DECLARE
 BEGIN
     PERFORM access_control_internal.check_expiry(expires_at);
     PERFORM access_control_internal.check_linked(t.firm_id, business_ids);
+    PERFORM access_control_internal.notice_ceiling(t.firm_id, business_ids, rid);
     INSERT INTO access_control.team_grant AS g (team_id, business_id, role_id, expires_at)
     SELECT t.id, b, rid, expires_at FROM (SELECT DISTINCT pg_catalog.unnest(business_ids) AS b) u
     ON CONFLICT ON CONSTRAINT team_grant_pkey DO UPDATE
@@ -119,9 +122,17 @@ CREATE FUNCTION access_control.revoke_team_access(team_id bigint, business_ids b
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     t access_control.team := access_control_internal.team(team_id);
+    missing text;
 BEGIN
     PERFORM access_control_internal.not_null(business_ids, 'business_ids');
-    DELETE FROM access_control.team_grant g WHERE g.team_id = t.id AND g.business_id = ANY (business_ids);
+    WITH d AS (DELETE FROM access_control.team_grant g WHERE g.team_id = t.id AND g.business_id = ANY (business_ids)
+               RETURNING g.business_id)
+    SELECT access_control_internal.id_list(pg_catalog.array_agg(u.b ORDER BY u.b)) INTO missing
+      FROM (SELECT DISTINCT pg_catalog.unnest(business_ids) AS b) u
+     WHERE NOT u.b IN (SELECT d.business_id FROM d);
+    IF missing IS NOT NULL THEN
+        RAISE NOTICE 'team % had no grant on business %: nothing revoked there', t.id, missing;
+    END IF;
 END $$;
 COMMENT ON FUNCTION access_control.revoke_team_access(bigint, bigint[]) IS 'Removes the team''s grants on the businesses';
 REVOKE ALL ON TABLE access_control.team, access_control.team_member, access_control.team_grant FROM PUBLIC;

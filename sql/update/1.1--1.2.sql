@@ -84,3 +84,21 @@ END $$;
 /* Invitations record who sent them, so that removing her cancels them. */
 ALTER TABLE access_control.invitation ADD COLUMN invited_by bigint REFERENCES access_control.staff;
 CREATE INDEX invitation_invited_by ON access_control.invitation (invited_by) WHERE status = 'pending';
+
+/*
+ * The partner directory: a firm is listed by its owners. The Partner tab
+ * shows when a link was invited and connected; for links made before 1.2
+ * the creation time stands for both where it applies (a link made active
+ * with a full ceiling is the firm's own client, which nobody invited).
+ * Filling them in is no access change: the audit trigger stays out of it.
+ */
+ALTER TABLE access_control.firm ADD COLUMN listed boolean NOT NULL DEFAULT false;
+ALTER TABLE access_control.firm_client ADD COLUMN invited_at timestamptz;
+ALTER TABLE access_control.firm_client ADD COLUMN connected_at timestamptz;
+ALTER TABLE access_control.firm_client DISABLE TRIGGER audit;
+UPDATE access_control.firm_client fc
+   SET invited_at = CASE WHEN fc.ceiling & all_bits.mask = all_bits.mask AND fc.status <> 'pending'
+                         THEN NULL ELSE fc.created_at END,
+       connected_at = CASE WHEN fc.status = 'pending' THEN NULL ELSE fc.created_at END
+  FROM (SELECT coalesce(bit_or(int8shl(1, p.bit)), 0) AS mask FROM access_control.permission p) all_bits;
+ALTER TABLE access_control.firm_client ENABLE TRIGGER audit;
