@@ -8,6 +8,9 @@
 #   make demo   -- build, install, run test/demo.sql in a throw-away cluster
 #   make bench  -- build, install, then the DESIGN.md section 7 benchmark in a
 #                  cluster of its own, cached in test/bench/data; not part of test
+#   make test-citus -- build Citus once from its source tarball, then check the
+#                  extension on a local coordinator and two workers
+#                  (test/citus/run.sh); ends with "N passed, N failed"
 
 PG_CONFIG ?= pg_config
 
@@ -52,7 +55,7 @@ PG_MAJOR := $(shell $(PG_CONFIG) --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1
 
 DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) libsodium-dev libipc-run-perl
 
-.PHONY: deps demo test bench install-as-needed
+.PHONY: deps demo test test-citus bench install-as-needed
 
 deps:
 	@missing=""; \
@@ -91,6 +94,11 @@ test: deps
 	@MAKE='$(MAKE)' PG_CONFIG='$(PG_CONFIG)' PG_MAJOR='$(PG_MAJOR)' \
 		PG_BINDIR='$(PG_BINDIR)' PGXS_DIR='$(pgxsdir)' \
 		test/run_tests.sh
+
+# A coordinator and two workers of Citus on localhost (see test/citus/run.sh,
+# which installs Citus and this extension under its install lock).
+test-citus: deps
+	@PG_CONFIG='$(PG_CONFIG)' test/citus/run.sh
 
 # The DESIGN.md section 7 benchmark: builds and installs like demo, then
 # test/bench/run.sh keeps its own cluster in test/bench/data (see there).

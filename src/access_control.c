@@ -62,6 +62,22 @@ _PG_init(void)
 							   check_actor, assign_actor, NULL);
 
 	/*
+	 * The actor as the Citus workers of a transaction receive it (see
+	 * actor.c): set with SET LOCAL by set_actor and friends, which Citus
+	 * forwards. Anyone may set it, as no node acts on a token that does not
+	 * verify; superusers only may read it.
+	 */
+	DefineCustomStringVariable("access_control.actor_token",
+							   "The current actor, signed for the Citus workers of the transaction.",
+							   "Set by access_control.set_actor(), set_portal_actor() or authenticate() when Citus is loaded.",
+							   &ac_actor_token_setting,
+							   "",
+							   PGC_USERSET,
+							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL |
+							   GUC_NO_SHOW_ALL | GUC_SUPERUSER_ONLY,
+							   NULL, assign_actor, NULL);
+
+	/*
 	 * Invitations. Read by the SQL functions when an invitation is sent:
 	 * the expiry is stored on the invitation, so changing the TTL affects
 	 * invitations sent from then on. PGC_SUSET: these are the DBA's policy

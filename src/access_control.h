@@ -26,6 +26,7 @@ typedef struct AcActor
 } AcActor;
 
 extern char *ac_actor_setting;
+extern char *ac_actor_token_setting;
 extern uint64 ac_actor_generation;
 extern bool AcParseActor(const char *value, AcActor *actor);
 extern void AcGetActor(AcActor *actor);
