@@ -27,6 +27,9 @@
 #                    directories (default /tmp/ac-install.lock); run.sh takes
 #                    it itself, unless a calling process already holds it
 #   CITUS_KEEP=1     keep the cluster's directory (logs) after the run
+#   CITUS_BENCH_SECONDS=N  after the checks, run test/citus/router.pgbench for
+#                    N seconds (4 clients) against the distributed ledger and
+#                    against ledger_single, and print each one's figures
 #   PG_CONFIG        as for make
 set -euo pipefail
 
@@ -183,6 +186,20 @@ else
     cp "$WORK/results/checks.out" "$WORK/results/checks.diff" "$ROOT/test/citus/results/"
     [ "$failed" -eq 0 ] && failed=1     # a difference outside the checks
     log "the output differs from test/citus/expected/checks.out (kept in test/citus/results/)"
+fi
+if [ "${CITUS_BENCH_SECONDS:-0}" -gt 0 ]; then
+    # Not a check: figures for the README. The same transaction against the
+    # distributed ledger (a router query through the coordinator to one
+    # worker) and against ledger_single on the coordinator alone.
+    for t in ledger ledger_single; do
+        sed "s/\bTABLE\b/$t/" test/citus/router.pgbench >"$WORK/router_$t.pgbench"
+        [ "$(id -u)" = 0 ] && chown postgres: "$WORK/router_$t.pgbench"
+        res=$("${AS_PG[@]}" "$BINDIR/pgbench" -n -M prepared -c 4 -j 2 -T "$CITUS_BENCH_SECONDS" \
+            -h "$WORK" -p "${PORT[coordinator]}" -U app -f "$WORK/router_$t.pgbench" "$DB" 2>&1) ||
+            { echo "$res"; echo "test-citus: pgbench failed"; exit 1; }
+        printf 'bench %-14s %s, %s\n' "$t:" \
+            "$(echo "$res" | grep -o 'tps = [0-9.]*')" "$(echo "$res" | grep -o 'latency average = [0-9.]* ms')"
+    done
 fi
 log "done"
 echo "$passed passed, $failed failed"
