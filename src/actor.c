@@ -1,95 +1,205 @@
 /*-------------------------------------------------------------------------
  * src/actor.c
- *		Who the current transaction acts for: set_actor, set_portal_actor,
+ *		Who the current transaction acts for: the setting access_control.actor,
+ *		the typed actor read from it, and set_actor, set_portal_actor,
  *		clear_actor and current_actor.
  *
  * The actor lives in the setting access_control.actor, which only a
  * superuser may SET. The functions here set it LOCAL with their own
  * authority, so it ends with the transaction, is restored by ROLLBACK TO
  * SAVEPOINT and is copied into parallel workers like any other setting.
+ * Its text is "staff:N", "staff:N:key:K" (a session authenticated with API
+ * key K), "portal:N", or empty for nobody; AcFormatActor writes it.
  *
  * On a Citus cluster the actor must also reach the workers that run the
  * transaction's shard queries. Citus forwards a SET LOCAL statement to
  * them (citus.propagate_set_commands = 'local'), but a SET LOCAL of
  * access_control.actor would need the privilege to set it on every node,
- * which would let that role forge any actor. So when Citus is loaded the
- * functions here also run SET LOCAL access_control.actor_token, with
- * propagation switched on for that one statement: the token is
- * "<actor>/<key id>/<mac>", a keyed BLAKE2b of the actor and the acting
+ * which would let that role act as anyone. So when Citus is loaded,
+ * AcSetActor also runs SET LOCAL access_control.actor_token, with
+ * propagation switched on for that one statement. The token reads
+ * "<actor>/<key id>/<mac>": a keyed BLAKE2b of the actor and the acting
  * role's name under one of the hashing keys of access_control.secret_key,
  * which the workers share with the coordinator (citus/replicate_access.sql).
- * Anyone may SET the token, but a node acts on it only when it verifies,
- * for the same role; a token that does not verify is an error.
+ * Anyone may SET the token, but a node acts on it only when it verifies for
+ * the same role; one that does not verify is an error, never an actor.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <stdio.h>
-
-#include "executor/spi.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
-#include "access_control.h"
+#include "actor.h"
+#include "crypto.h"
+#include "owner.h"
+#include "tokens.h"
 
-char	   *ac_actor_setting = NULL;
-char	   *ac_actor_token_setting = NULL;
+static char *actor_setting = NULL;
+static char *actor_token_setting = NULL;
 
 /* Domain of the actor token's hash: no other kind of token verifies as one. */
 static const AcTokenKind actor_token = {"", "access_control actor token", "actor token"};
 
-/* The actor of the last token verified, and the generation it was read at. */
+/* The actor of the last token that verified, and the generation it was read at. */
 static AcActor verified_actor;
 static uint64 verified_generation = 0;
 static bool verified_valid = false;
 
 /* Counts changes of the setting, so a call site can tell the actor is the same. */
-uint64		ac_actor_generation = 0;
+static uint64 actor_generation = 0;
+
+/* Fills *actor, zeroed first so that it can serve as a hash key. */
+void
+AcMakeActor(AcActor *actor, AcActorKind kind, int64 id, int64 key_id)
+{
+	memset(actor, 0, sizeof(AcActor));
+	actor->kind = kind;
+	actor->id = id;
+	actor->key_id = key_id;
+}
 
 /*
- * Parses "", "staff:N", "staff:N:key:K" or "portal:N" into *actor.
- * Returns false when the text is none of those.
+ * Returns actor as text, palloc'd: "staff:N", "staff:N:key:K" (an API-key
+ * session, when with_key), "portal:N", or "system" for nobody.
  */
-bool
-AcParseActor(const char *value, AcActor *actor)
+char *
+AcFormatActor(const AcActor *actor, bool with_key)
 {
-	long long	id = 0,
-				key = 0;
-	char		canonical[80];
+	switch (actor->kind)
+	{
+		case AC_ACTOR_STAFF:
+			if (with_key && actor->key_id != 0)
+				return psprintf("staff:" INT64_FORMAT ":key:" INT64_FORMAT, actor->id, actor->key_id);
+			return psprintf("staff:" INT64_FORMAT, actor->id);
+		case AC_ACTOR_PORTAL:
+			return psprintf("portal:" INT64_FORMAT, actor->id);
+		default:
+			return pstrdup("system");
+	}
+}
 
-	actor->kind = AC_ACTOR_NONE;
-	actor->id = 0;
-	actor->key_id = 0;
+/*
+ * Reads a number as %lld prints it (no sign, no leading zero, no
+ * overflow) at *s into *n and moves *s past it. Returns false when there
+ * is none.
+ */
+static bool
+parse_number(const char **s, int64 *n)
+{
+	const char *p = *s;
+	uint64		v = 0;
+
+	if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9'))
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++)
+	{
+		if (v > ((uint64) PG_INT64_MAX - (uint64) (*p - '0')) / 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	*n = (int64) v;
+	*s = p;
+	return true;
+}
+
+/*
+ * Parses "", "staff:N", "staff:N:key:K" or "portal:N" (N > 0, K >= 0, in
+ * that spelling only) into *actor. Returns false when the text is none of
+ * those, with *actor nobody.
+ */
+static bool
+parse_actor(const char *value, AcActor *actor)
+{
+	const char *p = value;
+	AcActorKind kind;
+	int64		id = 0,
+				key = 0;
+
+	AcMakeActor(actor, AC_ACTOR_NONE, 0, 0);
 	if (value == NULL || value[0] == '\0')
 		return true;
-	if (sscanf(value, "staff:%lld:key:%lld", &id, &key) == 2)
+	if (strncmp(p, "staff:", 6) == 0)
 	{
-		snprintf(canonical, sizeof(canonical), "staff:%lld:key:%lld", id, key);
-		actor->kind = AC_ACTOR_STAFF;
+		kind = AC_ACTOR_STAFF;
+		p += 6;
 	}
-	else if (sscanf(value, "staff:%lld", &id) == 1)
+	else if (strncmp(p, "portal:", 7) == 0)
 	{
-		snprintf(canonical, sizeof(canonical), "staff:%lld", id);
-		actor->kind = AC_ACTOR_STAFF;
-	}
-	else if (sscanf(value, "portal:%lld", &id) == 1)
-	{
-		snprintf(canonical, sizeof(canonical), "portal:%lld", id);
-		actor->kind = AC_ACTOR_PORTAL;
+		kind = AC_ACTOR_PORTAL;
+		p += 7;
 	}
 	else
 		return false;
-	/* only the canonical spelling counts: no signs, spaces or trailing text */
-	if (strcmp(canonical, value) != 0 || id <= 0 || key < 0)
-	{
-		actor->kind = AC_ACTOR_NONE;
+	if (!parse_number(&p, &id) || id <= 0)
 		return false;
+	if (kind == AC_ACTOR_STAFF && strncmp(p, ":key:", 5) == 0)
+	{
+		p += 5;
+		if (!parse_number(&p, &key))
+			return false;
 	}
-	actor->id = id;
-	actor->key_id = key;
+	if (*p != '\0')
+		return false;
+	AcMakeActor(actor, kind, id, key);
 	return true;
+}
+
+/* Accepts only what parse_actor reads. */
+static bool
+check_actor(char **newval, void **extra, GucSource source)
+{
+	AcActor		actor;
+
+	if (*newval == NULL || parse_actor(*newval, &actor))
+		return true;
+	GUC_check_errdetail("The actor is set only by access_control.set_actor, set_portal_actor or authenticate.");
+	return false;
+}
+
+/* Every change of the actor (SET, set_actor, the end of a transaction) counts. */
+static void
+assign_actor(const char *newval, void *extra)
+{
+	actor_generation++;
+}
+
+/* Defines the setting access_control.actor; called once from _PG_init. */
+void
+AcDefineActorSetting(void)
+{
+	/*
+	 * PGC_SUSET: only a superuser could SET it; everyone else goes through
+	 * set_actor and friends, which set it LOCAL with their own authority,
+	 * so it ends with the transaction, follows savepoints and travels to
+	 * parallel workers with the other settings.
+	 */
+	DefineCustomStringVariable("access_control.actor",
+							   "Who the current transaction acts for (staff:N or portal:N).",
+							   "Set with access_control.set_actor(), set_portal_actor() or authenticate().",
+							   &actor_setting,
+							   "",
+							   PGC_SUSET,
+							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL,
+							   check_actor, assign_actor, NULL);
+
+	/*
+	 * The actor as the Citus workers of a transaction receive it (see the
+	 * file header): PGC_USERSET, as no node acts on a token that does not
+	 * verify; superusers only may read it.
+	 */
+	DefineCustomStringVariable("access_control.actor_token",
+							   "The current actor, signed for the Citus workers of the transaction.",
+							   "Set by access_control.set_actor(), set_portal_actor() or authenticate() when Citus is loaded.",
+							   &actor_token_setting,
+							   "",
+							   PGC_USERSET,
+							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL |
+							   GUC_NO_SHOW_ALL | GUC_SUPERUSER_ONLY,
+							   NULL, assign_actor, NULL);
 }
 
 /*
@@ -97,7 +207,7 @@ AcParseActor(const char *value, AcActor *actor)
  * b->computed. Raises nothing.
  */
 static void
-hash_actor(AcTokenBuffers *b, const char *actor, size_t actor_len)
+hash_actor(AcTokenBuffers *b, const char *actor)
 {
 	const char *role = GetUserNameFromId(GetOuterUserId(), false);
 	const void *parts[3];
@@ -108,16 +218,16 @@ hash_actor(AcTokenBuffers *b, const char *actor, size_t actor_len)
 	parts[1] = role;
 	lens[1] = strlen(role) + 1;
 	parts[2] = actor;
-	lens[2] = actor_len;
+	lens[2] = strlen(actor);
 	AcKeyedHash(b->computed, b->hash_key, 3, parts, lens);
 }
 
 /*
- * Returns the token of the actor text value for the acting role, under the
- * newest hashing key (palloc'd). Raises 55000 when there is no hashing key.
+ * Returns the token of the actor text for the acting role under the newest
+ * hashing key, palloc'd. Raises 55000 when there is no hashing key.
  */
 static char *
-make_actor_token(const char *value)
+make_actor_token(const char *actor)
 {
 	AcOwnerScope scope;
 	AcTokenBuffers *b = AcGetTokenBuffers();
@@ -132,43 +242,39 @@ make_actor_token(const char *value)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("there is no hashing key to sign the actor for the Citus workers"),
 				 errhint("A superuser creates one with access_control.rotate_secret_key().")));
-	hash_actor(b, value, strlen(value));
+	hash_actor(b, actor);
 	AcBase64UrlEncode(mac, b->computed, AC_HASH_BYTES);
 	AcWipe(b, sizeof(AcTokenBuffers));
-	return psprintf("%s/" INT64_FORMAT "/%s", value, key_id, mac);
+	return psprintf("%s/" INT64_FORMAT "/%s", actor, key_id, mac);
 }
 
 /*
- * Fills *actor from the token value. Raises 42501 when it is malformed,
- * names an unknown hashing key, or was made for another role or key.
+ * Fills *actor from the token text. Returns false, with nobody, when it is
+ * malformed, names no hashing key of this node, or was made for another
+ * role or key. Raises nothing of its own.
  */
-static void
-verify_actor_token(const char *value, AcActor *actor)
+static bool
+verify_actor_token(const char *token, AcActor *actor)
 {
-	const char *mac_at = strrchr(value, '/');
-	const char *key_at = NULL;
+	const char *mac_at = strrchr(token, '/');
+	const char *key_at = mac_at;
 	AcTokenBuffers *b = AcGetTokenBuffers();
 	AcOwnerScope scope;
-	char	   *actor_text = NULL;
+	char	   *actor_text;
 	int64		key_id = 0;
-	bool		ok = false;
+	bool		ok;
 
-	if (mac_at != NULL && mac_at > value)
-	{
-		key_at = mac_at - 1;
-		while (key_at > value && *key_at != '/')
-			key_at--;
-	}
-	if (key_at != NULL && *key_at == '/' && key_at > value)
-	{
-		char	   *end;
-
-		actor_text = pnstrdup(value, key_at - value);
-		key_id = strtoll(key_at + 1, &end, 10);
-		ok = end == mac_at && key_id > 0 &&
-			AcParseActor(actor_text, actor) && actor->kind != AC_ACTOR_NONE &&
-			AcBase64UrlDecode(b->expected, AC_HASH_BYTES, mac_at + 1, strlen(mac_at + 1));
-	}
+	AcMakeActor(actor, AC_ACTOR_NONE, 0, 0);
+	if (mac_at == NULL || mac_at == token)
+		return false;
+	while (key_at > token && key_at[-1] != '/')
+		key_at--;
+	if (key_at == token)
+		return false;
+	actor_text = pnstrdup(token, key_at - 1 - token);
+	ok = parse_number(&key_at, &key_id) && key_at == mac_at && key_id > 0 &&
+		parse_actor(actor_text, actor) && actor->kind != AC_ACTOR_NONE &&
+		AcBase64UrlDecode(b->expected, AC_HASH_BYTES, mac_at + 1, strlen(mac_at + 1));
 	if (ok)
 	{
 		AcBeginAsOwner(&scope);
@@ -177,59 +283,89 @@ verify_actor_token(const char *value, AcActor *actor)
 	}
 	if (ok)
 	{
-		hash_actor(b, actor_text, strlen(actor_text));
+		hash_actor(b, actor_text);
 		ok = AcConstantTimeEqual(b->computed, b->expected, AC_HASH_BYTES);
 	}
 	AcWipe(b, sizeof(AcTokenBuffers));
 	if (!ok)
+		AcMakeActor(actor, AC_ACTOR_NONE, 0, 0);
+	return ok;
+}
+
+/*
+ * Reads the current actor into *actor: access_control.actor, or when that
+ * is empty, access_control.actor_token once it verifies (remembered until
+ * either setting changes). Returns false, with nobody, when neither reads.
+ */
+static bool
+read_actor(AcActor *actor)
+{
+	if ((actor_setting != NULL && actor_setting[0] != '\0') ||
+		actor_token_setting == NULL || actor_token_setting[0] == '\0')
+		return parse_actor(actor_setting, actor);
+	if (!verified_valid || verified_generation != actor_generation)
 	{
-		actor->kind = AC_ACTOR_NONE;
+		verified_valid = false;
+		if (!verify_actor_token(actor_token_setting, &verified_actor))
+		{
+			AcMakeActor(actor, AC_ACTOR_NONE, 0, 0);
+			return false;
+		}
+		verified_generation = actor_generation;
+		verified_valid = true;
+	}
+	*actor = verified_actor;
+	return true;
+}
+
+/*
+ * Fills *actor with the current transaction's actor (kind NONE when none).
+ * Returns false, with nobody, when the setting does not parse or the actor
+ * token does not verify.
+ */
+bool
+AcTryGetActor(AcActor *actor)
+{
+	return read_actor(actor);
+}
+
+/*
+ * Fills *actor with the current transaction's actor (kind NONE when none).
+ * Raises 42501 when the actor token does not verify, an internal error
+ * when the actor setting does not parse.
+ */
+void
+AcGetActor(AcActor *actor)
+{
+	if (read_actor(actor))
+		return;
+	if (actor_setting == NULL || actor_setting[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("access_control.actor_token does not verify"),
 				 errdetail("The actor token is made by set_actor, set_portal_actor and authenticate for the role that calls them, under a hashing key of access_control.secret_key."),
 				 errhint("On a Citus cluster, run citus/replicate_access.sql on the coordinator, so that the workers share its hashing keys.")));
-	}
+	elog(ERROR, "access_control.actor holds an invalid value");
+}
+
+/* Returns a number that changes whenever the actor setting changes. */
+uint64
+AcActorGeneration(void)
+{
+	return actor_generation;
 }
 
 /*
- * Fills *actor with the current transaction's actor (kind NONE when none):
- * access_control.actor, or else a verified access_control.actor_token.
- * Raises 42501 for a token that does not verify.
+ * Acts as actor (nobody for kind NONE) until the end of the current
+ * transaction; with Citus loaded, also sets the actor token through the
+ * SET LOCAL that Citus forwards to the workers of the transaction. Raises
+ * 55000 when Citus is loaded and there is no hashing key.
  */
 void
-AcGetActor(AcActor *actor)
+AcSetActor(const AcActor *actor)
 {
-	if ((ac_actor_setting != NULL && ac_actor_setting[0] != '\0') ||
-		ac_actor_token_setting == NULL || ac_actor_token_setting[0] == '\0')
-	{
-		if (!AcParseActor(ac_actor_setting, actor))
-			elog(ERROR, "access_control.actor holds an invalid value");
-		return;
-	}
-	if (verified_valid && verified_generation == ac_actor_generation)
-	{
-		*actor = verified_actor;
-		return;
-	}
-	verified_valid = false;
-	verify_actor_token(ac_actor_token_setting, actor);
-	verified_actor = *actor;
-	verified_generation = ac_actor_generation;
-	verified_valid = true;
-}
-
-/*
- * Sets the actor until the end of the current transaction; with Citus
- * loaded, also its token, through the SET LOCAL that Citus forwards to the
- * workers of the transaction. Raises 55000 when Citus is loaded and there
- * is no hashing key.
- */
-void
-AcSetActorSetting(const char *value)
-{
-	char	   *token;
-	char	   *command;
+	const char *value = actor->kind == AC_ACTOR_NONE ? "" : AcFormatActor(actor, true);
+	const char *token;
 	int			nestlevel;
 
 	(void) set_config_option("access_control.actor", value,
@@ -239,19 +375,20 @@ AcSetActorSetting(const char *value)
 		return;
 
 	token = value[0] == '\0' ? "" : make_actor_token(value);
-	command = psprintf("SET LOCAL access_control.actor_token = %s", quote_literal_cstr(token));
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("citus.propagate_set_commands", "local",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(command, false, 0) != SPI_OK_UTILITY)
+	if (SPI_execute(psprintf("SET LOCAL access_control.actor_token = %s", quote_literal_cstr(token)),
+					false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "setting the actor token failed");
 	SPI_finish();
 	AtEOXact_GUC(true, nestlevel);
 }
 
+/* Raises 22023 unless id is positive; what names the kind of id. */
 static void
 check_id(int64 id, const char *what)
 {
@@ -260,6 +397,26 @@ check_id(int64 id, const char *what)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid %s id " INT64_FORMAT, what, id),
 				 errhint("Ids are positive numbers.")));
+}
+
+/* Returns true when the staff member (any status) or login-capable portal user exists. */
+static bool
+principal_exists(AcActorKind kind, int64 id)
+{
+	AcOwnerScope scope;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	bool		found;
+
+	AcBeginAsOwner(&scope);
+	values[0] = Int64GetDatum(id);
+	AcRunQuery(kind == AC_ACTOR_STAFF
+			   ? "SELECT 1 FROM access_control.staff WHERE id = $1"
+			   : "SELECT 1 FROM access_control.portal_user WHERE id = $1 AND can_login",
+			   1, types, values, true, SPI_OK_SELECT);
+	found = SPI_processed > 0;
+	AcEndAsOwner(&scope);
+	return found;
 }
 
 /*
@@ -271,16 +428,16 @@ Datum
 ac_set_actor(PG_FUNCTION_ARGS)
 {
 	int64		id = PG_GETARG_INT64(0);
-	char		value[64];
+	AcActor		actor;
 
 	check_id(id, "staff");
-	if (!AcPrincipalExists(AC_ACTOR_STAFF, id))
+	if (!principal_exists(AC_ACTOR_STAFF, id))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("staff member " INT64_FORMAT " does not exist", id),
 				 errhint("Staff ids are listed in access_control.staff.")));
-	snprintf(value, sizeof(value), "staff:" INT64_FORMAT, id);
-	AcSetActorSetting(value);
+	AcMakeActor(&actor, AC_ACTOR_STAFF, id, 0);
+	AcSetActor(&actor);
 	PG_RETURN_VOID();
 }
 
@@ -293,16 +450,16 @@ Datum
 ac_set_portal_actor(PG_FUNCTION_ARGS)
 {
 	int64		id = PG_GETARG_INT64(0);
-	char		value[64];
+	AcActor		actor;
 
 	check_id(id, "portal user");
-	if (!AcPrincipalExists(AC_ACTOR_PORTAL, id))
+	if (!principal_exists(AC_ACTOR_PORTAL, id))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("portal user " INT64_FORMAT " does not exist or cannot log in", id),
 				 errhint("Portal users are listed in access_control.portal_user; contacts never act.")));
-	snprintf(value, sizeof(value), "portal:" INT64_FORMAT, id);
-	AcSetActorSetting(value);
+	AcMakeActor(&actor, AC_ACTOR_PORTAL, id, 0);
+	AcSetActor(&actor);
 	PG_RETURN_VOID();
 }
 
@@ -311,49 +468,22 @@ PG_FUNCTION_INFO_V1(ac_clear_actor);
 Datum
 ac_clear_actor(PG_FUNCTION_ARGS)
 {
-	AcSetActorSetting("");
+	AcActor		nobody;
+
+	AcMakeActor(&nobody, AC_ACTOR_NONE, 0, 0);
+	AcSetActor(&nobody);
 	PG_RETURN_VOID();
 }
 
-/* current_actor(): 'staff:N', 'portal:N' or NULL. */
+/* current_actor(): 'staff:N', 'portal:N' or NULL (no API key shown). */
 PG_FUNCTION_INFO_V1(ac_current_actor);
 Datum
 ac_current_actor(PG_FUNCTION_ARGS)
 {
 	AcActor		actor;
-	char		value[64];
 
 	AcGetActor(&actor);
-	switch (actor.kind)
-	{
-		case AC_ACTOR_STAFF:
-			snprintf(value, sizeof(value), "staff:" INT64_FORMAT, actor.id);
-			break;
-		case AC_ACTOR_PORTAL:
-			snprintf(value, sizeof(value), "portal:" INT64_FORMAT, actor.id);
-			break;
-		default:
-			PG_RETURN_NULL();
-	}
-	PG_RETURN_TEXT_P(cstring_to_text(value));
-}
-
-/* Writes the cache key of actor: staff:N, staff:N:key:K, portal:N, or "". */
-void
-AcActorKey(const AcActor *actor, char *key, size_t len)
-{
-	switch (actor->kind)
-	{
-		case AC_ACTOR_STAFF:
-			if (actor->key_id)
-				snprintf(key, len, "staff:" INT64_FORMAT ":key:" INT64_FORMAT, actor->id, actor->key_id);
-			else
-				snprintf(key, len, "staff:" INT64_FORMAT, actor->id);
-			break;
-		case AC_ACTOR_PORTAL:
-			snprintf(key, len, "portal:" INT64_FORMAT, actor->id);
-			break;
-		default:
-			key[0] = '\0';
-	}
+	if (actor.kind == AC_ACTOR_NONE)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(AcFormatActor(&actor, false)));
 }

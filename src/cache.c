@@ -29,13 +29,11 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "access/parallel.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -46,16 +44,15 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
-#include "access_control.h"
+#include "cache.h"
 
 #define MAX_CACHED_MAPS 4096
 
 typedef struct MapEntry
 {
-	char		key[80];		/* hash key: "staff:N", "staff:N:key:K", "portal:N" */
+	AcActor		actor;			/* hash key, made with AcMakeActor */
 	AcAccessMap *map;
 	MemoryContext cxt;
 	int			bucket;			/* a staff member's STAFF_BUCKETS bucket, or -1 */
@@ -78,6 +75,7 @@ static TransactionId inval_next_xid = InvalidTransactionId;	/* next xid when the
 																 * invalidation arrived */
 static bool xact_wrote_access = false;	/* this transaction wrote an access table */
 
+/* Queues cxt to be deleted at the end of the transaction. */
 static void
 retire(MemoryContext cxt)
 {
@@ -111,7 +109,7 @@ forget_maps(int which)
 			(e->map->uses_grants && (which == MEMBER_MAPS || e->bucket == which)))
 		{
 			retire(e->cxt);
-			hash_search(maps, e->key, HASH_REMOVE, NULL);
+			hash_search(maps, &e->actor, HASH_REMOVE, NULL);
 		}
 }
 
@@ -140,6 +138,10 @@ staff_bucket_of_sentinel(Oid relid)
 	return -1;
 }
 
+/*
+ * Drops what an invalidation of relid (InvalidOid: of every relation)
+ * makes stale, when relid is a sentinel; notes when it arrived.
+ */
 static void
 relcache_callback(Datum arg, Oid relid)
 {
@@ -157,6 +159,7 @@ relcache_callback(Datum arg, Oid relid)
 	inval_next_xid = ReadNextTransactionId();
 }
 
+/* At the end of a transaction, frees what was dropped and forgets its writes. */
 static void
 xact_callback(XactEvent event, void *arg)
 {
@@ -189,10 +192,10 @@ AcCacheInit(void)
 	cache_cxt = AllocSetContextCreate(TopMemoryContext, "access_control cache",
 									  ALLOCSET_DEFAULT_SIZES);
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = 80;
+	ctl.keysize = sizeof(AcActor);
 	ctl.entrysize = sizeof(MapEntry);
 	ctl.hcxt = cache_cxt;
-	maps = hash_create("access_control maps", 256, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	maps = hash_create("access_control maps", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	CacheRegisterRelcacheCallback(relcache_callback, (Datum) 0);
 	RegisterXactCallback(xact_callback, NULL);
 }
@@ -228,20 +231,6 @@ AcSentinelRelid(bool missing_ok)
 		staff_sentinels_for = relid;
 	}
 	return relid;
-}
-
-/* Returns the role that owns the extension's tables. */
-Oid
-AcExtensionOwner(void)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(AcSentinelRelid(false)));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for access_control.cache_sentinel");
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
 }
 
 /*
@@ -345,7 +334,7 @@ static const AcAccessMap empty_map = {0, NULL, DT_NOEND, false};
 const AcAccessMap *
 AcGetAccessMap(const AcActor *actor)
 {
-	char		key[80];
+	AcActor		key;
 	MapEntry   *e;
 	bool		found;
 	MemoryContext cxt;
@@ -354,16 +343,17 @@ AcGetAccessMap(const AcActor *actor)
 
 	if (actor->kind == AC_ACTOR_NONE)
 		return &empty_map;
-	AcActorKey(actor, key, sizeof(key));
+	/* a copy made by AcMakeActor: no stray padding bytes in the hash key */
+	AcMakeActor(&key, actor->kind, actor->id, actor->key_id);
 
 	AcSentinelRelid(false);
-	e = xact_wrote_access ? NULL : hash_search(maps, key, HASH_FIND, NULL);
+	e = xact_wrote_access ? NULL : hash_search(maps, &key, HASH_FIND, NULL);
 	if (e != NULL)
 	{
 		if (GetCurrentTransactionStartTimestamp() < e->map->valid_until)
 			return e->map;
 		retire(e->cxt);
-		hash_search(maps, key, HASH_REMOVE, NULL);
+		hash_search(maps, &key, HASH_REMOVE, NULL);
 	}
 
 	cat = AcGetCatalog();
@@ -380,7 +370,7 @@ AcGetAccessMap(const AcActor *actor)
 	}
 	if (hash_get_num_entries(maps) >= MAX_CACHED_MAPS)
 		forget_all();
-	e = hash_search(maps, key, HASH_ENTER, &found);
+	e = hash_search(maps, &key, HASH_ENTER, &found);
 	if (found)
 		retire(e->cxt);
 	e->map = map;

@@ -11,7 +11,7 @@
 
 #include <sodium.h>
 
-#include "access_control.h"
+#include "crypto.h"
 
 StaticAssertDecl(AC_HASH_BYTES == crypto_generichash_BYTES,
 				 "AC_HASH_BYTES must match libsodium's BLAKE2b default size");

@@ -19,7 +19,8 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-#include "access_control.h"
+#include "owner.h"
+#include "tokens.h"
 
 /* Invitation tokens read ac_inv_<id>_<secret>; never valid as API keys. */
 static const AcTokenKind invitation = {"ac_inv_", "access_control invitation v1", "invitation key"};

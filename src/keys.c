@@ -12,8 +12,6 @@
  */
 #include "postgres.h"
 
-#include <stdio.h>
-
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
@@ -22,19 +20,13 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "access_control.h"
+#include "actor.h"
+#include "crypto.h"
+#include "owner.h"
+#include "tokens.h"
 
 /* API keys read ac_<id>_<secret>; the domain string keeps them apart. */
 static const AcTokenKind api_key = {"ac_", "access_control api key v1", "api key"};
-
-static void
-run(const char *sql, int nargs, Oid *types, Datum *values, bool read_only, int expected)
-{
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, read_only, 0);
-
-	if (rc != expected)
-		elog(ERROR, "api key query failed: %s", SPI_result_code_string(rc));
-}
 
 /*
  * rotate_secret_key(): makes a new random hashing key, used for every API
@@ -62,8 +54,8 @@ ac_rotate_secret_key(PG_FUNCTION_ARGS)
 	values[0] = Int64GetDatum(id);
 	values[1] = PointerGetDatum(key);
 	AcBeginAsOwner(&scope);
-	run("INSERT INTO access_control.secret_key (id, key) VALUES ($1, $2)",
-		2, types, values, false, SPI_OK_INSERT);
+	AcRunQuery("INSERT INTO access_control.secret_key (id, key) VALUES ($1, $2)",
+			   2, types, values, false, SPI_OK_INSERT);
 	AcEndAsOwner(&scope);
 	AcWipe(VARDATA(key), AC_HASH_KEY_BYTES);
 	PG_RETURN_INT64(id);
@@ -104,8 +96,8 @@ ac_issue_api_key(PG_FUNCTION_ARGS)
 				 errmsg("no key for hashing API keys exists"),
 				 errhint("A superuser creates one with access_control.rotate_secret_key().")));
 
-	run("SELECT pg_catalog.nextval('access_control.api_key_id_seq'::pg_catalog.regclass)",
-		0, NULL, NULL, false, SPI_OK_SELECT);
+	AcRunQuery("SELECT pg_catalog.nextval('access_control.api_key_id_seq'::pg_catalog.regclass)",
+			   0, NULL, NULL, false, SPI_OK_SELECT);
 	key_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	hash = AcIssueToken(&api_key, b, key_id, &result);
@@ -154,7 +146,7 @@ ac_authenticate(PG_FUNCTION_ARGS)
 	bool		stale = false;
 	bool		matches;
 	bool		isnull;
-	char		actor[80];
+	AcActor		actor;
 
 	AcWipeTokenBuffers();
 	if (!PG_ARGISNULL(0))
@@ -170,16 +162,16 @@ ac_authenticate(PG_FUNCTION_ARGS)
 	{
 		values[0] = Int64GetDatum(key_id);
 		values[1] = TimestampTzGetDatum(now);
-		run("SELECT k.staff_id, k.secret_hash, sk.key,"
-			"       k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2)"
-			"         AND s.status = 'active' AND s.programmatic_access,"
-			"       u.last_used_at IS NULL OR u.last_used_at < $2 - interval '1 minute'"
-			"  FROM access_control.api_key k"
-			"  JOIN access_control.staff s ON s.id = k.staff_id"
-			"  JOIN access_control.secret_key sk ON sk.id = k.secret_key_id"
-			"  LEFT JOIN access_control.api_key_usage u ON u.key_id = k.id"
-			" WHERE k.id = $1",
-			2, types, values, true, SPI_OK_SELECT);
+		AcRunQuery("SELECT k.staff_id, k.secret_hash, sk.key,"
+				   "       k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2)"
+				   "         AND s.status = 'active' AND s.programmatic_access,"
+				   "       u.last_used_at IS NULL OR u.last_used_at < $2 - interval '1 minute'"
+				   "  FROM access_control.api_key k"
+				   "  JOIN access_control.staff s ON s.id = k.staff_id"
+				   "  JOIN access_control.secret_key sk ON sk.id = k.secret_key_id"
+				   "  LEFT JOIN access_control.api_key_usage u ON u.key_id = k.id"
+				   " WHERE k.id = $1",
+				   2, types, values, true, SPI_OK_SELECT);
 		if (SPI_processed == 1)
 		{
 			staff_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -212,14 +204,14 @@ ac_authenticate(PG_FUNCTION_ARGS)
 	{
 		values[0] = Int64GetDatum(key_id);
 		values[1] = TimestampTzGetDatum(now);
-		run("INSERT INTO access_control.api_key_usage AS u (key_id, last_used_at) VALUES ($1, $2)"
-			" ON CONFLICT (key_id) DO UPDATE SET last_used_at = excluded.last_used_at"
-			" WHERE u.last_used_at < excluded.last_used_at",
-			2, types, values, false, SPI_OK_INSERT);
+		AcRunQuery("INSERT INTO access_control.api_key_usage AS u (key_id, last_used_at) VALUES ($1, $2)"
+				   " ON CONFLICT (key_id) DO UPDATE SET last_used_at = excluded.last_used_at"
+				   " WHERE u.last_used_at < excluded.last_used_at",
+				   2, types, values, false, SPI_OK_INSERT);
 	}
 	AcEndAsOwner(&scope);
 
-	snprintf(actor, sizeof(actor), "staff:" INT64_FORMAT ":key:" INT64_FORMAT, staff_id, key_id);
-	AcSetActorSetting(actor);
+	AcMakeActor(&actor, AC_ACTOR_STAFF, staff_id, key_id);
+	AcSetActor(&actor);
 	PG_RETURN_INT64(staff_id);
 }

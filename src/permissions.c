@@ -6,7 +6,8 @@
  * A mask is valid when each of its bits names a permission of the catalog
  * (access_control.permission). The trigger check_permission_mask() guards
  * every column that stores a mask, so neither the management functions nor
- * a DBA's direct DML can store an invalid one.
+ * a DBA's direct DML can store an invalid one. The catalog itself, and the
+ * check of a mask against it, are permission_catalog.c's.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -16,42 +17,11 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
-#include "access_control.h"
-
-/* Returns "3, 40, 63": the numbers of the bits set in mask. */
-static char *
-bit_list(int64 mask)
-{
-	StringInfoData buf;
-	int			i;
-
-	initStringInfo(&buf);
-	for (i = 0; i < 64; i++)
-		if ((uint64) mask & ((uint64) 1 << i))
-			appendStringInfo(&buf, "%s%d", buf.len > 0 ? ", " : "", i);
-	return buf.data;
-}
-
-/*
- * Raises 22023 naming the bits of mask that are not in the catalog; what
- * says where the mask comes from.
- */
-void
-AcCheckMask(const AcCatalog *catalog, int64 mask, const char *what)
-{
-	int64		unknown = mask & ~catalog->all;
-
-	if (unknown != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown permission bits %s in %s", bit_list(unknown), what),
-				 errdetail("The permission catalog defines %d permissions.", catalog->n),
-				 errhint("Known permissions and their bits are listed in access_control.permission.")));
-}
+#include "cache.h"
+#include "permission_catalog.h"
 
 /*
  * validate_permissions(mask): the mask with every implied permission added.
@@ -68,6 +38,7 @@ ac_validate_permissions(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(AcClosure(catalog, mask));
 }
 
+/* Returns the bigint column of tuple; raises an internal error when there is none. */
 static int64
 get_int8_column(HeapTuple tuple, TupleDesc desc, const char *column, bool *isnull)
 {
@@ -78,6 +49,7 @@ get_int8_column(HeapTuple tuple, TupleDesc desc, const char *column, bool *isnul
 	return DatumGetInt64(heap_getattr(tuple, attnum, desc, isnull));
 }
 
+/* Returns the integer column of tuple, -1 when NULL; raises an internal error when there is none. */
 static int32
 get_int4_column(HeapTuple tuple, TupleDesc desc, const char *column)
 {
@@ -94,7 +66,8 @@ get_int4_column(HeapTuple tuple, TupleDesc desc, const char *column)
 /*
  * Checks a row of access_control.permission: its implications name known
  * permissions and never lead back to itself; its bit never changes; it is
- * not deleted while a stored mask still uses its bit.
+ * not deleted while a stored mask still uses its bit. Returns when it
+ * passes; raises 2BP01, 0A000 or 22023 when it does not.
  */
 static void
 check_permission_row(TriggerData *trigdata, const AcCatalog *catalog)

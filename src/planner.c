@@ -48,7 +48,10 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "access_control.h"
+#include "actor.h"
+#include "cache.h"
+#include "permission_catalog.h"
+#include "rule.h"
 
 /*
  * Extra cost of one call, in cpu_operator_cost units, when the permission
@@ -187,7 +190,7 @@ planning_map(void)
 
 	if (!can_read_access())
 		return NULL;
-	if (!AcParseActor(ac_actor_setting, &actor))
+	if (!AcTryGetActor(&actor))
 		return NULL;
 	return AcGetAccessMap(&actor);
 }

@@ -36,8 +36,6 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 
-#include "access_control.h"
-
 /*
  * Returns "COPY" or "INSERT" when the statement the client sent is a COPY
  * FROM or an INSERT into relation relid, else NULL.

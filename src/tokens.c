@@ -16,7 +16,8 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
-#include "access_control.h"
+#include "crypto.h"
+#include "tokens.h"
 
 #define SECRET_CHARS (AC_BASE64URL_LEN(AC_TOKEN_SECRET_BYTES) - 1)
 #define MAX_TOKEN_CHARS 100

@@ -1,0 +1,360 @@
+/*-------------------------------------------------------------------------
+ * src/helpers.c
+ *		The SQL row helpers that policies call: can_see_business,
+ *		has_permission, visible_business_ids and the staff_* variants, with
+ *		what each call site keeps for the rest of its statement.
+ *
+ * A helper answers from the access map of the actor (cache.c), read once
+ * per statement per call site and kept in fn_extra. A call site that
+ * checks many rows against a large map also builds a bitmap of the
+ * businesses that carry the permission it asks for.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "storage/proc.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/snapmgr.h"
+
+#include "actor.h"
+#include "cache.h"
+#include "permission_catalog.h"
+#include "rule.h"
+
+/*
+ * Which statement a call site last served: its transaction, and the
+ * command and in-progress transactions of its snapshot. Two snapshots of
+ * one transaction with the same xmin, xmax and number of in-progress
+ * transactions see the same other transactions (that set only shrinks
+ * while xmax stays), so an equal mark means nothing new to see.
+ */
+typedef struct StatementMark
+{
+	LocalTransactionId lxid;
+	CommandId	cid;
+	TransactionId xmin;
+	TransactionId xmax;
+	uint32		xcnt;
+	int32		subxcnt;
+} StatementMark;
+
+/*
+ * What a call site keeps for the rest of its statement (fn_extra).
+ * PL/pgSQL keeps a simple expression, such as IF can_see_business(b), for
+ * the whole transaction and evaluates it again under a new snapshot: a new
+ * statement, which reads the map again.
+ */
+typedef struct CallCache
+{
+	StatementMark mark;
+	AcActor		actor;			/* whose map */
+	const AcAccessMap *map;		/* NULL until read for this statement */
+	uint64		actor_generation;	/* AcActorGeneration() when map was read */
+	char		permission[NAMEDATALEN];
+	int			bit;
+
+	/*
+	 * A bitmap of the businesses of map that carry dense_need, indexed from
+	 * dense_min, for a call site that checks many rows against a large map:
+	 * one bit test instead of a binary search.
+	 */
+	const AcAccessMap *dense_map;
+	int64		dense_need;
+	int64		dense_min;
+	uint64		dense_bits;
+	uint64	   *dense;
+	int64		lookups_need;	/* the need of the last binary searches ... */
+	uint32		lookups;		/* ... and how many in a row */
+} CallCache;
+
+/* A bitmap is built for maps of at least this many businesses ... */
+#define DENSE_MIN_BUSINESSES 64
+/* ... after this many lookups against the same map and permission ... */
+#define DENSE_AFTER_LOOKUPS 64
+/* ... when it takes at most this many bits per business of the map. */
+#define DENSE_MAX_BITS_PER_BUSINESS 64
+
+/* Fills *mark with the statement being run now. */
+static void
+statement_mark(StatementMark *mark)
+{
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+
+	memset(mark, 0, sizeof(StatementMark));
+	mark->lxid = MyProc->lxid;
+	if (snap != NULL)
+	{
+		mark->cid = snap->curcid;
+		mark->xmin = snap->xmin;
+		mark->xmax = snap->xmax;
+		mark->xcnt = snap->xcnt;
+		mark->subxcnt = snap->subxcnt;
+	}
+}
+
+/* True when the call site last served this statement; *mark gets it. */
+static bool
+same_statement(const CallCache *cc, StatementMark *mark)
+{
+	statement_mark(mark);
+	return memcmp(mark, &cc->mark, sizeof(StatementMark)) == 0;
+}
+
+/*
+ * Returns the access map of actor for this call site, computing it (or
+ * taking it from the backend cache) once per statement.
+ */
+static const AcAccessMap *
+call_map(FunctionCallInfo fcinfo, const AcActor *actor)
+{
+	CallCache  *cc = (CallCache *) fcinfo->flinfo->fn_extra;
+	StatementMark mark;
+
+	if (cc == NULL)
+	{
+		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
+		fcinfo->flinfo->fn_extra = cc;
+	}
+	if (cc->map == NULL || !same_statement(cc, &mark))
+	{
+		/*
+		 * A new statement: it sees what another session committed, or this
+		 * transaction did, before it began. (The map of an earlier
+		 * transaction may also have been freed.)
+		 */
+		AcceptInvalidationMessages();
+		cc->mark = mark;
+		cc->map = NULL;
+		cc->bit = -1;
+	}
+	if (cc->map == NULL || !AcActorEqual(&cc->actor, actor))
+	{
+		cc->map = AcGetAccessMap(actor);
+		cc->actor = *actor;
+		/* a bitmap belongs to the map it was built from, in this statement */
+		cc->dense_map = NULL;
+		cc->lookups = 0;
+	}
+	return cc->map;
+}
+
+/*
+ * The current actor's map for this call site. Row after row of one
+ * statement, with the actor setting unchanged, this is a few comparisons.
+ */
+static const AcAccessMap *
+current_map(FunctionCallInfo fcinfo)
+{
+	CallCache  *cc = (CallCache *) fcinfo->flinfo->fn_extra;
+	AcActor		actor;
+	const AcAccessMap *map;
+	StatementMark mark;
+
+	if (cc != NULL && cc->map != NULL && cc->actor_generation == AcActorGeneration() &&
+		same_statement(cc, &mark))
+		return cc->map;
+	AcGetActor(&actor);
+	map = call_map(fcinfo, &actor);
+	((CallCache *) fcinfo->flinfo->fn_extra)->actor_generation = AcActorGeneration();
+	return map;
+}
+
+/* The map of staff member staff_id (empty for an id <= 0) for this call site. */
+static const AcAccessMap *
+staff_map(FunctionCallInfo fcinfo, int64 staff_id)
+{
+	AcActor		actor;
+
+	if (staff_id > 0)
+		AcMakeActor(&actor, AC_ACTOR_STAFF, staff_id, 0);
+	else
+		AcMakeActor(&actor, AC_ACTOR_NONE, 0, 0);
+	return call_map(fcinfo, &actor);
+}
+
+/* Returns the bit of the permission named by the text; 22023 when unknown. */
+static int
+permission_bit(FunctionCallInfo fcinfo, text *name)
+{
+	CallCache  *cc = (CallCache *) fcinfo->flinfo->fn_extra;
+	char	   *s;
+	int			bit;
+
+	/* the same name as on the last row: no copy, no lookup */
+	if (cc->bit >= 0 && VARSIZE_ANY_EXHDR(name) == strlen(cc->permission) &&
+		memcmp(VARDATA_ANY(name), cc->permission, VARSIZE_ANY_EXHDR(name)) == 0)
+		return cc->bit;
+	s = text_to_cstring(name);
+	bit = AcPermissionBit(AcGetCatalog(), s);
+	if (bit < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown permission \"%s\"", s),
+				 errhint("Known permissions are listed in access_control.permission.")));
+	strlcpy(cc->permission, s, sizeof(cc->permission));
+	cc->bit = bit;
+	pfree(s);
+	return bit;
+}
+
+/*
+ * Builds the call site's bitmap of the businesses of map carrying need;
+ * false when the ids are too spread out for it to pay.
+ */
+static bool
+build_dense(FunctionCallInfo fcinfo, CallCache *cc, const AcAccessMap *map, int64 need)
+{
+	uint64		span;
+	int			i;
+
+	if (map->n < DENSE_MIN_BUSINESSES)
+		return false;
+	span = (uint64) map->items[map->n - 1].business_id - (uint64) map->items[0].business_id + 1;
+	if (span / DENSE_MAX_BITS_PER_BUSINESS > (uint64) map->n)
+		return false;
+	if (cc->dense != NULL)
+		pfree(cc->dense);
+	cc->dense = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, ((span + 63) / 64) * sizeof(uint64));
+	cc->dense_min = map->items[0].business_id;
+	cc->dense_bits = span;
+	for (i = 0; i < map->n; i++)
+		if ((map->items[i].mask & need) == need)
+		{
+			uint64		off = (uint64) map->items[i].business_id - (uint64) cc->dense_min;
+
+			cc->dense[off >> 6] |= UINT64CONST(1) << (off & 63);
+		}
+	cc->dense_map = map;
+	cc->dense_need = need;
+	return true;
+}
+
+/* True when map holds the business with every bit of need. */
+static bool
+map_holds_need(FunctionCallInfo fcinfo, const AcAccessMap *map, int64 business_id, int64 need)
+{
+	CallCache  *cc = (CallCache *) fcinfo->flinfo->fn_extra;
+	const AcGrantedBusiness *g;
+
+	if (cc->dense_map != map || cc->dense_need != need)
+	{
+		if (cc->lookups_need != need)
+		{
+			cc->lookups_need = need;
+			cc->lookups = 0;
+		}
+		if (++cc->lookups < DENSE_AFTER_LOOKUPS || !build_dense(fcinfo, cc, map, need))
+		{
+			g = AcFindBusiness(map, business_id);
+			return g != NULL && (g->mask & need) == need;
+		}
+	}
+	if (business_id < cc->dense_min)
+		return false;
+	{
+		uint64		off = (uint64) business_id - (uint64) cc->dense_min;
+
+		return off < cc->dense_bits && (cc->dense[off >> 6] >> (off & 63) & 1) != 0;
+	}
+}
+
+/*
+ * True when map holds the business with the named permission (any
+ * permission when NULL); raises 22023 for an unknown permission.
+ */
+static bool
+map_has(FunctionCallInfo fcinfo, const AcAccessMap *map, int64 business_id, text *permission)
+{
+	int64		need = 0;
+
+	/* resolve the name even when the answer is no, so a typo is an error */
+	if (permission != NULL)
+		need = INT64CONST(1) << permission_bit(fcinfo, permission);
+	return map_holds_need(fcinfo, map, business_id, need);
+}
+
+/* can_see_business(business_id): true when the current actor can see it. */
+PG_FUNCTION_INFO_V1(ac_can_see_business);
+Datum
+ac_can_see_business(PG_FUNCTION_ARGS)
+{
+	const AcAccessMap *map = current_map(fcinfo);
+
+	PG_RETURN_BOOL(map_has(fcinfo, map, PG_GETARG_INT64(0), NULL));
+}
+
+/*
+ * has_permission(business_id, permission): true when the current actor
+ * holds it there. Raises 22023 for an unknown permission.
+ */
+PG_FUNCTION_INFO_V1(ac_has_permission);
+Datum
+ac_has_permission(PG_FUNCTION_ARGS)
+{
+	const AcAccessMap *map = current_map(fcinfo);
+
+	PG_RETURN_BOOL(map_has(fcinfo, map, PG_GETARG_INT64(0), PG_GETARG_TEXT_PP(1)));
+}
+
+/*
+ * visible_business_ids([permission]): the sorted ids of every business the
+ * current actor can see (and where it holds the permission, when given).
+ */
+PG_FUNCTION_INFO_V1(ac_visible_business_ids);
+Datum
+ac_visible_business_ids(PG_FUNCTION_ARGS)
+{
+	const AcAccessMap *map = current_map(fcinfo);
+	int64		need = 0;
+	Datum	   *ids;
+	int			i,
+				n = 0;
+
+	if (PG_NARGS() > 0)
+		need = INT64CONST(1) << permission_bit(fcinfo, PG_GETARG_TEXT_PP(0));
+	ids = palloc(sizeof(Datum) * Max(map->n, 1));
+	for (i = 0; i < map->n; i++)
+		if ((map->items[i].mask & need) == need)
+			ids[n++] = Int64GetDatum(map->items[i].business_id);
+	PG_RETURN_ARRAYTYPE_P(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* staff_can_see_business(staff_id, business_id): true when the staff member can see it. */
+PG_FUNCTION_INFO_V1(ac_staff_can_see_business);
+Datum
+ac_staff_can_see_business(PG_FUNCTION_ARGS)
+{
+	const AcAccessMap *map = staff_map(fcinfo, PG_GETARG_INT64(0));
+
+	PG_RETURN_BOOL(map_has(fcinfo, map, PG_GETARG_INT64(1), NULL));
+}
+
+/*
+ * staff_has_permission(staff_id, business_id, permission): true when the
+ * staff member holds it there. Raises 22023 for an unknown permission.
+ */
+PG_FUNCTION_INFO_V1(ac_staff_has_permission);
+Datum
+ac_staff_has_permission(PG_FUNCTION_ARGS)
+{
+	const AcAccessMap *map = staff_map(fcinfo, PG_GETARG_INT64(0));
+
+	PG_RETURN_BOOL(map_has(fcinfo, map, PG_GETARG_INT64(1), PG_GETARG_TEXT_PP(2)));
+}
+
+/* staff_effective_permission_mask(staff_id, business_id): the mask, or NULL when it cannot see the business. */
+PG_FUNCTION_INFO_V1(ac_staff_effective_mask);
+Datum
+ac_staff_effective_mask(PG_FUNCTION_ARGS)
+{
+	const AcAccessMap *map = staff_map(fcinfo, PG_GETARG_INT64(0));
+	const AcGrantedBusiness *g = AcFindBusiness(map, PG_GETARG_INT64(1));
+
+	if (g == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(g->mask);
+}

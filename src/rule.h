@@ -1,0 +1,33 @@
+/*-------------------------------------------------------------------------
+ * src/rule.h
+ *		The rule of effective access (rule.c) and the access map it
+ *		computes: every business a principal sees, with its permissions.
+ *-------------------------------------------------------------------------
+ */
+#ifndef AC_RULE_H
+#define AC_RULE_H
+
+#include "utils/timestamp.h"
+
+#include "permission_catalog.h"
+
+typedef struct AcGrantedBusiness
+{
+	int64		business_id;
+	int64		mask;			/* effective permissions */
+} AcGrantedBusiness;
+
+/* Everything one principal can see, sorted by business id. */
+typedef struct AcAccessMap
+{
+	int			n;
+	AcGrantedBusiness *items;
+	TimestampTz valid_until;	/* an included grant or key expires then */
+	bool		uses_grants;	/* read from grants, team memberships and roles */
+} AcAccessMap;
+
+extern AcAccessMap *AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, MemoryContext cxt);
+extern AcAccessMap *AcComputePortalAccess(int64 portal_user_id, const AcCatalog *catalog, MemoryContext cxt);
+extern const AcGrantedBusiness *AcFindBusiness(const AcAccessMap *map, int64 business_id);
+
+#endif							/* AC_RULE_H */
