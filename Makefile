@@ -6,7 +6,7 @@
 #   make test   -- build, install, then regression + isolation + TAP tests in
 #                  a throw-away cluster; ends with "N passed, N failed"
 #   make demo   -- build, install, run test/demo.sql in a throw-away cluster
-#   make bench  -- build, install, then the DESIGN.md section 7 benchmark in a
+#   make bench  -- build, install, then the benchmark of test/bench in a
 #                  cluster of its own, cached in test/bench/data; not part of test
 #   make test-citus -- build Citus once from its source tarball, then check the
 #                  extension on a local coordinator and two workers
@@ -21,7 +21,20 @@ SHLIB_LINK += -lsodium
 # -Wno-unused-parameter: PostgreSQL's own headers (ilist.h, bufpage.h) trip it.
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter $(EXTRA_CFLAGS)
 
-DATA = $(wildcard sql/access_control--*.sql)
+# The current version's install script is built from one piece per concern
+# in sql/install/, concatenated in this load order (a piece may use only
+# what the pieces before it create). The upgrade script from the previous
+# version is built from sql/update/ and the install script (see there).
+# The older scripts are installed as they are; when work on a new version
+# starts, the two built scripts are frozen into sql/ beside them.
+EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $(EXTENSION).control)
+PREVIOUS_VERSION = 1.1
+INSTALL_PIECES = schema cache checks actor access firms permissions grants teams \
+	protect_table portal keys invitations partners seeing_access audit restore tables
+BUILT_INSTALL = sql/$(EXTENSION)--$(EXTVERSION).sql
+BUILT_UPGRADE = sql/$(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
+DATA_built = $(BUILT_INSTALL) $(BUILT_UPGRADE)
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # Every sql/*.sql except the extension scripts is a pg_regress test; the
 # tests run CREATE EXTENSION themselves.
@@ -49,6 +62,15 @@ EXTRA_CLEAN = test/isolation/output_iso tmp_check tmp_check_*
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+
+$(BUILT_INSTALL): $(patsubst %,sql/install/%.sql,$(INSTALL_PIECES)) $(EXTENSION).control
+	@echo '/* $(notdir $@): built by the Makefile from sql/install/; edit those. */' >$@
+	cat $(patsubst %,sql/install/%.sql,$(INSTALL_PIECES)) >>$@
+
+$(BUILT_UPGRADE): sql/update/$(PREVIOUS_VERSION)--$(EXTVERSION).sql sql/update/replace.awk $(BUILT_INSTALL)
+	@echo '/* $(notdir $@): built by the Makefile from sql/update/ and sql/install/; edit those. */' >$@
+	cat sql/update/$(PREVIOUS_VERSION)--$(EXTVERSION).sql >>$@
+	awk -f sql/update/replace.awk $(BUILT_INSTALL) >>$@
 
 PG_BINDIR := $(shell $(PG_CONFIG) --bindir)
 PG_MAJOR := $(shell $(PG_CONFIG) --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
@@ -100,7 +122,7 @@ test: deps
 test-citus: deps
 	@PG_CONFIG='$(PG_CONFIG)' test/citus/run.sh
 
-# The DESIGN.md section 7 benchmark: builds and installs like demo, then
+# The benchmark: builds and installs like demo, then
 # test/bench/run.sh keeps its own cluster in test/bench/data (see there).
 bench: deps
 	@out=$$($(MAKE) --no-print-directory install-as-needed PG_CONFIG='$(PG_CONFIG)' 2>&1) || \

@@ -15,9 +15,10 @@
  *
  * What it does:
  *   1. On the coordinator: the publication access_control of every table of
- *      the extension that holds access data (they all have a primary key),
- *      which is all but the audit log (it stays on the coordinator, where
- *      every change is made) and the empty cache sentinel tables.
+ *      the extension that decides access (they all have a primary key):
+ *      all but the audit log and the API keys' last use, which stay on the
+ *      coordinator, where every change is made and every API key is
+ *      authenticated.
  *   2. On each worker: empties those tables -- the rows the worker's own
  *      CREATE EXTENSION seeded, its own secret_key included -- and guards
  *      them with a trigger that refuses every write except replication's
@@ -61,16 +62,25 @@ SELECT NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'access_control') AS
 \quit
 \endif
 
--- The extension's tables that hold access data (all have a primary key;
--- the audit log stays on the coordinator), and the workers.
-SELECT string_agg(c.oid::regclass::text, ', ' ORDER BY c.oid) AS ac_tables
-  FROM pg_depend d
-  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'access_control'
-  JOIN pg_class c ON c.oid = d.objid AND d.classid = 'pg_class'::regclass
- WHERE d.deptype = 'e' AND c.relkind = 'r'
-   AND EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
-   AND c.relname <> 'audit_log'
+-- The extension's tables that decide access, from its one list of tables:
+-- all but the audit log and the API keys' last use, which only the
+-- coordinator writes and reads. (Its cache sentinels hold no rows: each
+-- node's own triggers invalidate them.) Each needs its primary key, which
+-- replication uses to find the rows that an update or delete changes.
+SELECT string_agg(format('access_control.%I', t.name), ', ' ORDER BY t.name) AS ac_tables,
+       string_agg(t.name, ', ') FILTER (WHERE NOT EXISTS (
+           SELECT FROM pg_index i
+            WHERE i.indrelid = format('access_control.%I', t.name)::regclass AND i.indisprimary)) AS no_pkey
+  FROM access_control_internal.access_tables() t
+ WHERE t.name NOT IN ('audit_log', 'api_key_usage')
 \gset
+\if :{?no_pkey}
+\echo 'replicate_access: these access tables have no primary key: ':no_pkey
+\quit
+\endif
+-- Emptied on each worker: those, and the API keys' last use, which refers
+-- to api_key.
+SELECT :'ac_tables' || ', access_control.api_key_usage' AS ac_truncate \gset
 
 CREATE TEMP TABLE ac_workers AS
 SELECT nodeid, nodename, nodeport, 'access_control_' || nodeid AS subname
@@ -122,7 +132,7 @@ SELECT pg_temp.on_worker(w, format($cmd$DO $d$
     BEGIN
         PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
         PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
-        TRUNCATE %1$s;
+        TRUNCATE %2$s;
         CREATE SCHEMA IF NOT EXISTS access_control_replica;
         REVOKE ALL ON SCHEMA access_control_replica FROM PUBLIC;
         CREATE OR REPLACE FUNCTION access_control_replica.refuse_write() RETURNS trigger
@@ -138,7 +148,7 @@ SELECT pg_temp.on_worker(w, format($cmd$DO $d$
             EXECUTE format('CREATE TRIGGER replica_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %%s
                             FOR EACH STATEMENT EXECUTE FUNCTION access_control_replica.refuse_write()', t);
         END LOOP;
-    END $d$$cmd$, :'ac_tables'))
+    END $d$$cmd$, :'ac_tables', :'ac_truncate'))
   FROM ac_workers w \g /dev/null
 
 SELECT pg_temp.on_worker(w, format(

@@ -2,16 +2,9 @@
 -- and the programmatic-access switch, as an application sees them.
 CREATE EXTENSION access_control;
 \set VERBOSITY default
+\set SHOW_CONTEXT never
 
--- Runs a statement and shows its SQLSTATE and message with ids masked, for
--- errors whose message quotes an id that depends on earlier tests.
-CREATE FUNCTION ak_try(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE stmt;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM, '[0-9]+', 'N', 'g');
-END $$;
+\i sql/include/err.sql
 
 -- A firm with an owner, an admin and two members; another firm.
 SELECT access_control.create_firm('AK Keys Firm', 'ak-olga@keys.test') AS firm \gset
@@ -48,8 +41,8 @@ SELECT count(*) AS keys_before FROM access_control.api_key \gset
 SELECT access_control.create_api_key(:max, '  ');
 SELECT access_control.create_api_key(:max, NULL);
 SELECT access_control.create_api_key(:max, 'old', now() - interval '1 day');
-SELECT ak_try(format('SELECT access_control.create_api_key(%s, %L)', -1, 'x'));
-SELECT ak_try(format('SELECT access_control.create_api_key(%s, %L)', 'NULL', 'x'));
+SELECT err(format('SELECT access_control.create_api_key(%s, %L)', -1, 'x'));
+SELECT err(format('SELECT access_control.create_api_key(%s, %L)', 'NULL', 'x'));
 SELECT count(*) = :keys_before AS nothing_created FROM access_control.api_key;
 
 -- The key works: the application role sees Max's rows only, as Max.
@@ -57,6 +50,8 @@ BEGIN;
 SET LOCAL ROLE ak_app;
 SELECT access_control.authenticate(:'max_key') = :max AS authenticated_as_max;
 SELECT access_control.current_actor() = 'staff:' || :max AS actor_is_max;
+SELECT access_control.current_staff_id() = :max AS staff_id_is_max,
+       access_control.current_portal_user_id() AS portal_user_id;
 SELECT memo FROM ak_ledger ORDER BY id;
 COMMIT;
 -- The actor ended with the transaction.
@@ -171,8 +166,8 @@ BEGIN;
 SELECT access_control.set_actor(:max);
 -- a member makes keys for himself only, and revokes only his own
 SELECT access_control.create_api_key(:max, 'made by max') ~ '^ac_' AS own_key_made;
-SELECT ak_try(format('SELECT access_control.create_api_key(%s, %L)', :mia, 'for mia'));
-SELECT ak_try(format('SELECT access_control.revoke_api_key(%s)', :mia_key_id));
+SELECT err(format('SELECT access_control.create_api_key(%s, %L)', :mia, 'for mia'));
+SELECT err(format('SELECT access_control.revoke_api_key(%s)', :mia_key_id));
 -- a member sees his own keys only
 SELECT count(*) > 0 AS sees_own, bool_and(staff_id = :max) AS only_own FROM access_control.api_keys;
 ROLLBACK;
@@ -181,15 +176,15 @@ SELECT access_control.set_actor(:adele);
 -- an admin revokes a member's key, but not an owner's, and makes no keys for others
 SELECT access_control.revoke_api_key(:mia_key_id);
 SELECT revoked_at IS NOT NULL AS mia_key_revoked FROM access_control.api_keys WHERE id = :mia_key_id;
-SELECT ak_try(format('SELECT access_control.revoke_api_key(%s)', :olga_key_id));
-SELECT ak_try(format('SELECT access_control.create_api_key(%s, %L)', :mia, 'for mia'));
+SELECT err(format('SELECT access_control.revoke_api_key(%s)', :olga_key_id));
+SELECT err(format('SELECT access_control.create_api_key(%s, %L)', :mia, 'for mia'));
 -- an admin sees the keys of the firm
 SELECT count(DISTINCT staff_id) AS staff_with_keys FROM access_control.api_keys;
 ROLLBACK;
 BEGIN;
 SELECT access_control.set_actor(:otto);
 -- another firm's owner can do nothing with them, and sees none of them
-SELECT ak_try(format('SELECT access_control.revoke_api_key(%s)', :mia_key_id));
+SELECT err(format('SELECT access_control.revoke_api_key(%s)', :mia_key_id));
 SELECT count(*) AS visible FROM access_control.api_keys WHERE staff_id IN (:max, :mia, :olga);
 ROLLBACK;
 BEGIN;
@@ -252,6 +247,6 @@ END $$;
 
 DROP TABLE ak_ledger;
 DROP ROLE ak_app;
-DROP FUNCTION ak_try(text);
+DROP FUNCTION err(text);
 DROP FUNCTION ak_auth_error(text);
 DROP EXTENSION access_control;

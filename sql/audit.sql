@@ -4,14 +4,7 @@
 CREATE EXTENSION access_control;
 \set VERBOSITY default
 
--- Runs a statement; shows its SQLSTATE and message (ids masked) or 'ok'.
-CREATE FUNCTION au_try(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE stmt;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM, '[0-9]+', 'N', 'g');
-END $$;
+\i sql/include/err.sql
 
 -- Nothing is logged by installing the extension.
 SELECT count(*) AS rows_after_install FROM access_control.audit_log;
@@ -123,11 +116,11 @@ SELECT bool_and(ok) AS chains_verify FROM access_control.verify_audit_chain();
 -- Append-only: UPDATE, DELETE and TRUNCATE are refused, even to a superuser.
 SELECT count(*) AS rows_before, md5(string_agg(a::text, ',' ORDER BY id)) AS sum_before
   FROM access_control.audit_log a \gset
-SELECT au_try('UPDATE access_control.audit_log SET actor = ''staff:1''');
-SELECT au_try('DELETE FROM access_control.audit_log');
-SELECT au_try('TRUNCATE access_control.audit_log');
+SELECT err('UPDATE access_control.audit_log SET actor = ''staff:1''');
+SELECT err('DELETE FROM access_control.audit_log');
+SELECT err('TRUNCATE access_control.audit_log');
 SET session_replication_role = replica;
-SELECT au_try('DELETE FROM access_control.audit_log');
+SELECT err('DELETE FROM access_control.audit_log');
 RESET session_replication_role;
 UPDATE access_control.audit_log SET actor = 'staff:1' WHERE id = :mark;
 SELECT count(*) = :rows_before AS nothing_deleted,
@@ -140,14 +133,14 @@ SELECT f.name AS firm, v.ok, v.first_bad_id
 -- Not for PUBLIC: reading the log, purging, verifying.
 CREATE ROLE au_plain;
 SET ROLE au_plain;
-SELECT au_try('SELECT count(*) FROM access_control.audit_log');
-SELECT au_try('SELECT access_control.purge_audit_log(now())');
-SELECT au_try('SELECT * FROM access_control.verify_audit_chain()');
+SELECT err('SELECT count(*) FROM access_control.audit_log');
+SELECT err('SELECT access_control.purge_audit_log(now())');
+SELECT err('SELECT * FROM access_control.verify_audit_chain()');
 RESET ROLE;
 -- A role the DBA lets purge is still refused: only a superuser purges.
 GRANT EXECUTE ON FUNCTION access_control.purge_audit_log(timestamptz) TO au_plain;
 SET ROLE au_plain;
-SELECT au_try('SELECT access_control.purge_audit_log(now())');
+SELECT err('SELECT access_control.purge_audit_log(now())');
 RESET ROLE;
 REVOKE EXECUTE ON FUNCTION access_control.purge_audit_log(timestamptz) FROM au_plain;
 DROP ROLE au_plain;
@@ -180,5 +173,5 @@ ALTER TABLE access_control.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only
 SELECT ok, first_bad_id > :victim AS the_next_row FROM access_control.verify_audit_chain(:firm);
 
 DROP VIEW au_log;
-DROP FUNCTION au_try(text);
+DROP FUNCTION err(text);
 DROP EXTENSION access_control;

@@ -72,16 +72,16 @@ DECLARE
     returned_null boolean;
 BEGIN
     FOR f IN
-        SELECT p.oid, p.proname, p.proretset, p.prorettype,
+        SELECT p.oid, p.pronamespace::regnamespace AS nsp, p.proname, p.proretset, p.prorettype,
                p.oid::regprocedure::text AS sig,
                coalesce((SELECT array_agg(t ORDER BY o) FROM unnest(p.proargtypes::regtype[]) WITH ORDINALITY u(t, o)), '{}') AS types,
                coalesce(p.proargnames, '{}') AS names
           FROM pg_proc p
-         WHERE p.pronamespace = 'access_control'::regnamespace
+         WHERE p.pronamespace IN ('access_control'::regnamespace, 'access_control_internal'::regnamespace)
            AND p.prokind = 'f'
            AND p.prorettype NOT IN ('trigger'::regtype, 'internal'::regtype)
            AND NOT ('internal'::regtype = ANY (p.proargtypes::regtype[]))
-         ORDER BY 5
+         ORDER BY sig
     LOOP
         types := f.types;
         names := f.names;
@@ -104,12 +104,12 @@ BEGIN
         FOREACH c IN ARRAY calls LOOP
             BEGIN
                 IF f.proretset THEN
-                    EXECUTE format('SELECT count(*) = 0 FROM access_control.%I(%s)', f.proname, c) INTO returned_null;
+                    EXECUTE format('SELECT count(*) = 0 FROM %s.%I(%s)', f.nsp, f.proname, c) INTO returned_null;
                 ELSIF f.prorettype = 'void'::regtype THEN
-                    EXECUTE format('SELECT access_control.%I(%s)', f.proname, c);
+                    EXECUTE format('SELECT %s.%I(%s)', f.nsp, f.proname, c);
                     returned_null := false;
                 ELSE
-                    EXECUTE format('SELECT access_control.%I(%s) IS NULL', f.proname, c) INTO returned_null;
+                    EXECUTE format('SELECT %s.%I(%s) IS NULL', f.nsp, f.proname, c) INTO returned_null;
                 END IF;
                 RAISE EXCEPTION USING ERRCODE = CASE WHEN returned_null THEN 'ACNUL' ELSE 'ACOK0' END;
             EXCEPTION WHEN OTHERS THEN
@@ -130,12 +130,12 @@ SELECT fn AS function, string_agg(DISTINCT state, ' ' ORDER BY state) AS outcome
 SELECT fn, call, state, left(message, 120) AS message
   FROM outcome WHERE state ~ '^(XX|58|08|57)' ORDER BY 1, 2;
 
--- Every function of the schema was swept (triggers and the planner
+-- Every function of the two schemas was swept (triggers and the planner
 -- support function aside).
 SELECT count(DISTINCT fn) AS swept, count(*) AS calls FROM outcome;
 SELECT p.oid::regprocedure AS not_swept
   FROM pg_proc p
- WHERE p.pronamespace = 'access_control'::regnamespace
+ WHERE p.pronamespace IN ('access_control'::regnamespace, 'access_control_internal'::regnamespace)
    AND p.prorettype NOT IN ('trigger'::regtype, 'internal'::regtype)
    AND p.oid::regprocedure::text NOT IN (SELECT fn FROM outcome)
  ORDER BY 1;

@@ -1,16 +1,7 @@
 -- Bad input to every management function: a clear ERROR with an errcode and
 -- a hint, and nothing changed.
 CREATE EXTENSION access_control;
--- err(q) runs q and shows the error it raised: SQLSTATE, message and hint.
-CREATE FUNCTION err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; hint text;
-BEGIN
-    EXECUTE q;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN st || ': ' || msg || CASE WHEN hint <> '' THEN E'\n       HINT: ' || hint ELSE '' END;
-END $$;
+\i sql/include/err.sql
 SELECT access_control.create_firm('Err Firm', 'owner@err.test') AS f \gset
 SELECT id AS o FROM access_control.staff WHERE email = 'owner@err.test' \gset
 SELECT access_control.add_staff(:f, 'm@err.test') AS m \gset

@@ -82,9 +82,12 @@ SET ROLE regress_app;
 BEGIN;
 SELECT access_control.set_actor(:dora);
 SELECT access_control.current_actor() = 'staff:' || :dora AS acting_as_dora;
+SELECT access_control.current_staff_id() = :dora AS staff_id_is_dora,
+       access_control.current_portal_user_id() AS portal_user_id;
 SELECT number FROM invoices ORDER BY number;
 COMMIT;
 SELECT access_control.current_actor() AS after_commit;
+SELECT access_control.current_staff_id() AS staff_id, access_control.current_portal_user_id() AS portal_user_id;
 SELECT count(*) AS rows_without_actor FROM invoices;
 RESET ROLE;
 

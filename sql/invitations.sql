@@ -1,18 +1,10 @@
--- Invitations (DESIGN 4.8). Time-dependent behaviour is tested without
+-- Invitations to join a firm as staff. Time-dependent behaviour is tested without
 -- sleeping: expiry and the resend cooldown by back-dating rows as superuser
 -- (UPDATE access_control.invitation ...), and one check of the settings
 -- themselves by setting them small.
 CREATE EXTENSION access_control;
 \set VERBOSITY terse
-CREATE FUNCTION err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; hint text;
-BEGIN
-    EXECUTE q;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN st || ': ' || msg || CASE WHEN hint <> '' THEN E'\n       HINT: ' || hint ELSE '' END;
-END $$;
+\i sql/include/err.sql
 SELECT access_control.create_firm('Inv Firm', 'owner@inv.test') AS f \gset
 SELECT access_control.add_staff(:f, 'old@inv.test') AS old \gset
 

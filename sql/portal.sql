@@ -49,6 +49,8 @@ BEGIN;
 SET LOCAL ROLE portal_app;
 SELECT access_control.set_portal_actor(:ap);
 SELECT access_control.current_actor() = 'portal:' || :ap AS acting;
+SELECT access_control.current_portal_user_id() = :ap AS portal_user_id_is_ap,
+       access_control.current_staff_id() AS staff_id;
 SELECT * FROM portal_bills ORDER BY id;
 SELECT access_control.can_see_business(:globex) AS sees_globex, access_control.has_permission(:acme, 'contacts.view') AS implied_contacts_view;
 UPDATE portal_bills SET amount = 0 RETURNING *;

@@ -23,7 +23,7 @@ GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint) TO regress_replica;
 SELECT tgrelid::regclass AS "table", tgname, tgenabled
   FROM pg_trigger
  WHERE tgrelid::regclass::text LIKE 'access_control.%' AND NOT tgisinternal AND tgenabled = 'A'
- ORDER BY 1, 2;
+ ORDER BY tgrelid::regclass::text, tgname;
 
 BEGIN;
 SET LOCAL ROLE regress_replica;

@@ -3,16 +3,7 @@
 CREATE EXTENSION access_control;
 \set VERBOSITY default
 \set SHOW_CONTEXT never
--- err(q) runs q and shows the error it raised: SQLSTATE, message and hint.
-CREATE FUNCTION err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; hint text;
-BEGIN
-    EXECUTE q;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN st || ': ' || msg || CASE WHEN hint <> '' THEN E'\n       HINT: ' || hint ELSE '' END;
-END $$;
+\i sql/include/err.sql
 
 -- Acme: an owner, an admin, and members Mia, Nick (no grants), Eve (an
 -- expired grant) and Rex (removed). Other LLP is another firm.

@@ -1,4 +1,4 @@
--- Who may add, re-role and remove whom (DESIGN 4.2): only owners make or
+-- Who may add, re-role and remove whom: only owners make or
 -- unmake owners; owners and admins manage admins and members; members
 -- manage nobody; nobody touches another firm; portal users manage no staff.
 -- Each cell runs in a subtransaction that is rolled back, so every cell

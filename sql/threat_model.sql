@@ -110,6 +110,11 @@ SELECT p.oid::regprocedure AS executable_by_public
   FROM pg_proc p WHERE p.pronamespace = 'access_control'::regnamespace
    AND has_function_privilege('tm_plain', p.oid, 'EXECUTE')
  ORDER BY p.oid::regprocedure::text;
+-- and nothing of the internal schema: no USAGE on it, no EXECUTE in it.
+SELECT has_schema_privilege('tm_plain', 'access_control_internal', 'USAGE') AS internal_usage,
+       count(*) FILTER (WHERE has_function_privilege('tm_plain', p.oid, 'EXECUTE')) AS internal_executable,
+       count(*) AS internal_functions
+  FROM pg_proc p WHERE p.pronamespace = 'access_control_internal'::regnamespace;
 SELECT c.relname AS readable_by_public
   FROM pg_class c WHERE c.relnamespace = 'access_control'::regnamespace
    AND c.relkind IN ('r', 'v', 'm', 'p')

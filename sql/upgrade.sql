@@ -1,6 +1,7 @@
--- Upgrades: install the first release, use it, ALTER EXTENSION ... UPDATE,
--- and check that the result is the same as a fresh install of the current
--- version, object for object, and answers the same questions the same way.
+-- Upgrades: install the first release, use it, update it release by release
+-- (1.0, 1.1, 1.2) with ALTER EXTENSION ... UPDATE, and check that the result
+-- is the same as a fresh install of the current version, object for object,
+-- and answers the same questions the same way.
 
 -- A description of every object of the extension, one row per property that
 -- a user could notice: function definitions (volatility, cost, support,
@@ -19,7 +20,7 @@ LANGUAGE sql STABLE AS $$
           FROM pg_depend d, ext
          WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid AND d.deptype = 'e'),
     rels AS (
-        SELECT c.oid, c.relname, c.relkind
+        SELECT c.oid, c.oid::regclass::text AS relname, c.relkind
           FROM pg_class c JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid)
     SELECT 'function', p.oid::regprocedure::text,
            pg_get_functiondef(p.oid) || ' acl=' || coalesce(p.proacl::text, '-')
@@ -74,7 +75,9 @@ LANGUAGE sql STABLE AS $$
       FROM pg_event_trigger e JOIN members m ON m.classid = 'pg_event_trigger'::regclass AND m.objid = e.oid
     UNION ALL
     SELECT 'schema', n.nspname, coalesce(n.nspacl::text, '-')
-      FROM pg_namespace n WHERE n.nspname = 'access_control'
+             || ' member=' || EXISTS (SELECT 1 FROM members m WHERE m.classid = 'pg_namespace'::regclass AND m.objid = n.oid)
+             || ' comment=' || coalesce(obj_description(n.oid, 'pg_namespace'), '-')
+      FROM pg_namespace n WHERE n.nspname IN ('access_control', 'access_control_internal')
     UNION ALL
     SELECT 'dumped table', cfg.tbl::regclass::text, coalesce(cfg.cond, '-')
       FROM pg_extension x,
@@ -114,6 +117,17 @@ SELECT count(*), sum(amount) FROM upgrade_ledger;
 COMMIT;
 RESET ROLE;
 
+-- 1.0 to 1.1: the member sees the same rows
+ALTER EXTENSION access_control UPDATE TO '1.1';
+SELECT extversion FROM pg_extension WHERE extname = 'access_control';
+SET ROLE regress_upgrade;
+BEGIN;
+SELECT access_control.set_actor(:m) \gset
+SELECT count(*), sum(amount) FROM upgrade_ledger;
+COMMIT;
+RESET ROLE;
+
+-- 1.1 to 1.2, the current version
 ALTER EXTENSION access_control UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'access_control';
 
@@ -121,6 +135,7 @@ SELECT extversion FROM pg_extension WHERE extname = 'access_control';
 SET ROLE regress_upgrade;
 BEGIN;
 SELECT access_control.set_actor(:m) \gset
+SELECT access_control.current_staff_id() = :m AS acting_as_member;
 SELECT count(*), sum(amount) FROM upgrade_ledger;
 SELECT access_control.can_see_business(:b1) AS sees_b1, access_control.can_see_business(:b2) AS sees_b2,
        access_control.has_permission(:b1, 'invoices.view') AS views_b1_invoices;
@@ -138,6 +153,19 @@ RESET ROLE;
 SELECT action, entity FROM access_control.audit_log WHERE firm_id = :f ORDER BY id DESC LIMIT 1;
 SELECT ok, first_bad_id FROM access_control.verify_audit_chain(:f);
 
+-- every table, sequence, view and function of the two schemas belongs to
+-- the extension
+SELECT count(*) AS outside_the_extension
+  FROM (SELECT 'pg_class'::regclass AS classid, c.oid FROM pg_class c
+         WHERE c.relnamespace IN ('access_control'::regnamespace, 'access_control_internal'::regnamespace)
+           AND c.relkind IN ('r', 'S', 'v')
+        UNION ALL
+        SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p
+         WHERE p.pronamespace IN ('access_control'::regnamespace, 'access_control_internal'::regnamespace)) o
+ WHERE NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = o.classid AND d.objid = o.oid
+                      AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e');
+
 REVOKE EXECUTE ON FUNCTION access_control.set_actor(bigint) FROM regress_upgrade;
 CREATE TEMP TABLE upgraded AS SELECT * FROM upgrade_check.extension_objects();
 DROP TABLE upgrade_ledger;
@@ -147,6 +175,9 @@ DROP EXTENSION access_control;
 CREATE EXTENSION access_control;
 CREATE TEMP TABLE fresh AS SELECT * FROM upgrade_check.extension_objects();
 
+-- access_control is the extension's schema, access_control_internal one of
+-- its objects; PUBLIC may use the first only
+SELECT name, detail FROM fresh WHERE kind = 'schema' ORDER BY name;
 -- how much was compared
 SELECT kind, count(*) FROM fresh GROUP BY kind ORDER BY kind;
 -- every difference, in either direction: none

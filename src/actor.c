@@ -487,3 +487,29 @@ ac_current_actor(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(AcFormatActor(&actor, false)));
 }
+
+/* current_staff_id(): the acting staff member's id, or NULL for any other actor. */
+PG_FUNCTION_INFO_V1(ac_current_staff_id);
+Datum
+ac_current_staff_id(PG_FUNCTION_ARGS)
+{
+	AcActor		actor;
+
+	AcGetActor(&actor);
+	if (actor.kind != AC_ACTOR_STAFF)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(actor.id);
+}
+
+/* current_portal_user_id(): the acting portal user's id, or NULL for any other actor. */
+PG_FUNCTION_INFO_V1(ac_current_portal_user_id);
+Datum
+ac_current_portal_user_id(PG_FUNCTION_ARGS)
+{
+	AcActor		actor;
+
+	AcGetActor(&actor);
+	if (actor.kind != AC_ACTOR_PORTAL)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(actor.id);
+}

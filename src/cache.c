@@ -201,14 +201,21 @@ AcCacheInit(void)
 }
 
 /*
- * Returns the oid of access_control.cache_sentinel; InvalidOid (or an
- * ERROR unless missing_ok) when the extension is not installed.
+ * Returns the oid of access_control_internal.cache_sentinel (before 1.2:
+ * access_control.cache_sentinel); InvalidOid (or an ERROR unless
+ * missing_ok) when the extension is not installed.
  */
 Oid
 AcSentinelRelid(bool missing_ok)
 {
-	Oid			nsp = get_namespace_oid("access_control", true);
+	Oid			nsp = get_namespace_oid("access_control_internal", true);
 	Oid			relid = OidIsValid(nsp) ? get_relname_relid("cache_sentinel", nsp) : InvalidOid;
+
+	if (!OidIsValid(relid))
+	{
+		nsp = get_namespace_oid("access_control", true);
+		relid = OidIsValid(nsp) ? get_relname_relid("cache_sentinel", nsp) : InvalidOid;
+	}
 
 	if (!OidIsValid(relid) && !missing_ok)
 		ereport(ERROR,

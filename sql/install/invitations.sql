@@ -1,0 +1,262 @@
+/*
+ * invitations: invitations to join a firm as staff, their tokens and
+ * delivery state (src/invitations.c, src/tokens.c).
+ */
+/*
+ * Invitations to join a firm as staff. The token is stored only as a keyed
+ * hash (see src/invitations.c); expires_at is fixed when the invitation is
+ * sent, from access_control.invitation_ttl. Invitations do not affect
+ * access until accepted, so the table has no invalidate_cache trigger.
+ */
+CREATE TABLE access_control.invitation (
+    id                bigserial PRIMARY KEY,
+    firm_id           bigint NOT NULL REFERENCES access_control.firm,
+    email             text NOT NULL CHECK (email = lower(email)),
+    role              text NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+    first_name        text,
+    last_name         text,
+    token_hash        bytea NOT NULL,
+    secret_key_id     bigint NOT NULL,   -- the access_control.secret_key it is hashed under
+    delivery_state    text NOT NULL DEFAULT 'not_sent'
+                      CHECK (delivery_state IN ('not_sent', 'sent', 'delivered', 'opened', 'bounced', 'spam_reported')),
+    status            text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'cancelled')),
+    created_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    last_sent_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at        timestamptz NOT NULL,
+    accepted_staff_id bigint REFERENCES access_control.staff,
+    CHECK ((status = 'accepted') = (accepted_staff_id IS NOT NULL))
+);
+CREATE UNIQUE INDEX invitation_one_pending ON access_control.invitation (firm_id, email) WHERE status = 'pending';
+COMMENT ON TABLE access_control.invitation IS 'Invitations to join a firm; tokens are stored only as keyed hashes';
+
+CREATE FUNCTION access_control_internal.issue_invitation_token(invitation_id bigint,
+    OUT token text, OUT token_hash bytea, OUT secret_key_id bigint)
+    LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'ac_issue_invitation_token';
+COMMENT ON FUNCTION access_control_internal.issue_invitation_token(bigint) IS 'Internal: a new random token for the invitation, its keyed hash and the key id; stores nothing';
+
+CREATE FUNCTION access_control_internal.invitation_token_id(token text) RETURNS bigint
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_invitation_token_id';
+COMMENT ON FUNCTION access_control_internal.invitation_token_id(text) IS 'Internal: the invitation id a well-formed token names, or 0';
+
+CREATE FUNCTION access_control_internal.check_invitation_token(token text, token_hash bytea, secret_key_id bigint, usable boolean) RETURNS void
+    LANGUAGE c VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'ac_check_invitation_token';
+COMMENT ON FUNCTION access_control_internal.check_invitation_token(text, bytea, bigint, boolean) IS 'Internal: raises 28P01 unless the token matches the hash (constant time) and usable is true';
+
+/* The two settings as intervals (GUC_UNIT_S: the raw value is in seconds). */
+CREATE FUNCTION access_control_internal.setting_interval(name text) RETURNS interval
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT pg_catalog.make_interval(secs => s.setting::double precision)
+      FROM pg_catalog.pg_settings s WHERE s.name = setting_interval.name
+$$;
+COMMENT ON FUNCTION access_control_internal.setting_interval(text) IS 'Internal: a setting measured in seconds, as an interval';
+
+CREATE FUNCTION access_control.invite_staff(firm_id bigint, email text, role text DEFAULT 'member',
+    first_name text DEFAULT NULL, last_name text DEFAULT NULL)
+    RETURNS TABLE (invitation_id bigint, token text)
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    e text := access_control_internal.normalize_email(email);
+    iid bigint;
+    t record;
+BEGIN
+    PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
+    PERFORM access_control_internal.check_choice(role, '{owner,admin,member}', 'staff role');
+    PERFORM access_control_internal.authorize(firm_id, role);
+    IF EXISTS (SELECT 1 FROM access_control.staff s
+                WHERE s.firm_id = invite_staff.firm_id AND s.email = e AND s.status = 'active') THEN
+        RAISE EXCEPTION 'staff member "%" already exists in firm %', e, firm_id
+            USING ERRCODE = '23505', HINT = 'Use set_staff_role to change the role of an existing member.';
+    END IF;
+    /* an expired pending invitation gives way to the new one */
+    UPDATE access_control.invitation v SET status = 'cancelled'
+     WHERE v.firm_id = invite_staff.firm_id AND v.email = e
+       AND v.status = 'pending' AND v.expires_at <= pg_catalog.now();
+    IF EXISTS (SELECT 1 FROM access_control.invitation v
+                WHERE v.firm_id = invite_staff.firm_id AND v.email = e AND v.status = 'pending') THEN
+        RAISE EXCEPTION 'a pending invitation for "%" already exists in firm %', e, firm_id
+            USING ERRCODE = '23505', HINT = 'Use resend_invitation to send it again, or cancel_invitation first.';
+    END IF;
+    iid := pg_catalog.nextval('access_control.invitation_id_seq'::pg_catalog.regclass);
+    t := access_control_internal.issue_invitation_token(iid);
+    INSERT INTO access_control.invitation (id, firm_id, email, role, first_name, last_name,
+                                           token_hash, secret_key_id, expires_at)
+    VALUES (iid, firm_id, e, role, first_name, last_name, t.token_hash, t.secret_key_id,
+            pg_catalog.now() + access_control_internal.setting_interval('access_control.invitation_ttl'));
+    PERFORM pg_catalog.pg_notify('access_control_invitation', iid::text);
+    invitation_id := iid;
+    token := t.token;
+    RETURN NEXT;
+END $$;
+COMMENT ON FUNCTION access_control.invite_staff(bigint, text, text, text, text) IS 'Invites someone to join the firm; returns the invitation id and its token, shown only this once';
+
+/*
+ * The delivery badge after an event. Progress (not_sent < sent < delivered
+ * < opened) only moves forward; bounced and spam_reported end the send.
+ * A bounce after delivered or opened contradicts them and is ignored; a
+ * spam report needs a delivered mail and so wins over any progress.
+ */
+CREATE FUNCTION access_control_internal.next_delivery_state(current_state text, event text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE
+        WHEN current_state IN ('bounced', 'spam_reported') THEN current_state
+        WHEN event = 'spam_reported' THEN event
+        WHEN event = 'bounced' THEN
+            CASE WHEN current_state IN ('not_sent', 'sent') THEN event ELSE current_state END
+        WHEN pg_catalog.array_position('{not_sent,sent,delivered,opened}'::text[], event)
+           > pg_catalog.array_position('{not_sent,sent,delivered,opened}'::text[], current_state)
+            THEN event
+        ELSE current_state
+    END
+$$;
+COMMENT ON FUNCTION access_control_internal.next_delivery_state(text, text) IS 'Internal: the delivery state after an event; never moves backwards';
+
+CREATE FUNCTION access_control.record_invitation_event(invitation_id bigint, state text,
+    occurred_at timestamptz DEFAULT pg_catalog.now()) RETURNS text
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    i access_control.invitation := access_control_internal.lookup(NULL::access_control.invitation, invitation_id, true);
+    next_state text;
+BEGIN
+    PERFORM access_control_internal.check_choice(state, '{not_sent,sent,delivered,opened,bounced,spam_reported}', 'delivery state');
+    PERFORM access_control_internal.not_null(occurred_at, 'occurred_at');
+    PERFORM access_control_internal.authorize(i.firm_id, i.role);
+    /* an event from before the last send belongs to an earlier token */
+    IF occurred_at < i.last_sent_at THEN
+        RETURN i.delivery_state;
+    END IF;
+    next_state := access_control_internal.next_delivery_state(i.delivery_state, state);
+    UPDATE access_control.invitation v SET delivery_state = next_state
+     WHERE v.id = invitation_id AND v.delivery_state <> next_state;
+    RETURN next_state;
+END $$;
+COMMENT ON FUNCTION access_control.record_invitation_event(bigint, text, timestamptz) IS 'Records a mail-provider event for an invitation; returns the delivery state, which never moves backwards';
+
+CREATE FUNCTION access_control.resend_invitation(invitation_id bigint) RETURNS text
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    i access_control.invitation := access_control_internal.lookup(NULL::access_control.invitation, invitation_id, true);
+    available_at timestamptz;
+    t record;
+BEGIN
+    PERFORM access_control_internal.authorize(i.firm_id, i.role);
+    IF i.status <> 'pending' THEN
+        RAISE EXCEPTION 'invitation % is %', invitation_id, i.status
+            USING ERRCODE = '55000', HINT = 'Only pending invitations can be resent; invite again with invite_staff.';
+    END IF;
+    available_at := i.last_sent_at + access_control_internal.setting_interval('access_control.invitation_resend_cooldown');
+    IF i.delivery_state NOT IN ('bounced', 'spam_reported') AND available_at > pg_catalog.now() THEN
+        RAISE EXCEPTION 'invitation % was sent too recently to resend', invitation_id
+            USING ERRCODE = '55000',
+                  HINT = pg_catalog.format('Try again in %s seconds.',
+                      pg_catalog.ceil(pg_catalog.date_part('epoch', available_at - pg_catalog.now()))::bigint);
+    END IF;
+    t := access_control_internal.issue_invitation_token(i.id);
+    UPDATE access_control.invitation v
+       SET token_hash = t.token_hash, secret_key_id = t.secret_key_id,
+           delivery_state = 'not_sent', last_sent_at = pg_catalog.now(),
+           expires_at = pg_catalog.now() + access_control_internal.setting_interval('access_control.invitation_ttl')
+     WHERE v.id = i.id;
+    PERFORM pg_catalog.pg_notify('access_control_invitation', i.id::text);
+    RETURN t.token;
+END $$;
+COMMENT ON FUNCTION access_control.resend_invitation(bigint) IS 'Sends an invitation again with a new token (the old one stops working); returns the token';
+
+CREATE FUNCTION access_control.cancel_invitation(invitation_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    i access_control.invitation := access_control_internal.lookup(NULL::access_control.invitation, invitation_id, true);
+BEGIN
+    PERFORM access_control_internal.authorize(i.firm_id, i.role);
+    IF i.status = 'accepted' THEN
+        RAISE EXCEPTION 'invitation % was already accepted', invitation_id
+            USING ERRCODE = '55000', HINT = 'Remove the staff member with remove_staff instead.';
+    END IF;
+    UPDATE access_control.invitation v SET status = 'cancelled'
+     WHERE v.id = invitation_id AND v.status = 'pending';
+END $$;
+COMMENT ON FUNCTION access_control.cancel_invitation(bigint) IS 'Cancels a pending invitation: its token stops working';
+
+/*
+ * Executable by PUBLIC: the token is the authority. The invitation row is
+ * locked before the token is checked, so of two sessions accepting one
+ * token, the second sees it accepted. Someone who is already an active
+ * staff member of the firm keeps their row and role.
+ */
+CREATE FUNCTION access_control.accept_invitation(token text, first_name text DEFAULT NULL,
+    last_name text DEFAULT NULL) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    i access_control.invitation;
+    s access_control.staff;
+BEGIN
+    SELECT * INTO i FROM access_control.invitation v
+     WHERE v.id = access_control_internal.invitation_token_id(coalesce(token, '')) FOR NO KEY UPDATE;
+    PERFORM access_control_internal.check_invitation_token(token, i.token_hash, i.secret_key_id,
+        coalesce(i.status = 'pending' AND i.expires_at > pg_catalog.now(), false));
+    SELECT * INTO s FROM access_control.staff x
+     WHERE x.firm_id = i.firm_id AND x.email = i.email FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO access_control.staff (firm_id, email, role, first_name, last_name)
+        VALUES (i.firm_id, i.email, i.role, coalesce(accept_invitation.first_name, i.first_name),
+                coalesce(accept_invitation.last_name, i.last_name))
+        RETURNING * INTO s;
+    ELSIF s.status = 'removed' THEN
+        /* accepting for a removed member reactivates the same row */
+        UPDATE access_control.staff x
+           SET status = 'active', role = i.role,
+               first_name = coalesce(accept_invitation.first_name, i.first_name, x.first_name),
+               last_name = coalesce(accept_invitation.last_name, i.last_name, x.last_name),
+               programmatic_access = true
+         WHERE x.id = s.id;
+    END IF;
+    UPDATE access_control.invitation v SET status = 'accepted', accepted_staff_id = s.id WHERE v.id = i.id;
+    RETURN s.id;
+END $$;
+COMMENT ON FUNCTION access_control.accept_invitation(text, text, text) IS 'Accepts an invitation with its token: adds (or reactivates) the staff member and returns the staff id';
+
+/*
+ * Pending invitations. Without an actor: all of them (the DBA decides who
+ * may read the view). With a staff actor: its firm's, for owners and
+ * admins. Never a token or a hash. The functions a view calls run with the
+ * rights of whoever reads it, so this one calls only functions PUBLIC may
+ * execute: the cooldown is read from pg_settings as _setting_interval does.
+ */
+CREATE VIEW access_control.pending_invitations WITH (security_barrier) AS
+SELECT v.id, v.firm_id, v.email, v.role, v.delivery_state,
+       v.expires_at <= pg_catalog.now() AS expired,
+       CASE WHEN v.delivery_state IN ('bounced', 'spam_reported') THEN v.last_sent_at
+            ELSE v.last_sent_at + pg_catalog.make_interval(secs => (
+                SELECT s.setting::double precision FROM pg_catalog.pg_settings s
+                 WHERE s.name = 'access_control.invitation_resend_cooldown'))
+       END AS resend_available_at,
+       v.created_at, v.last_sent_at, v.expires_at
+  FROM access_control.invitation v
+ WHERE v.status = 'pending'
+   AND (access_control.current_actor() IS NULL
+        OR EXISTS (SELECT 1 FROM access_control.staff me
+                    WHERE me.id = access_control.current_staff_id()
+                      AND me.status = 'active' AND me.firm_id = v.firm_id
+                      AND me.role IN ('owner', 'admin')));
+COMMENT ON VIEW access_control.pending_invitations IS 'Pending invitations with their delivery state, without tokens, filtered by the current actor';
+REVOKE ALL ON TABLE access_control.invitation, access_control.pending_invitations FROM PUBLIC;
+REVOKE ALL ON SEQUENCE access_control.invitation_id_seq FROM PUBLIC;
+REVOKE ALL ON FUNCTION
+    access_control_internal.issue_invitation_token,
+    access_control_internal.invitation_token_id,
+    access_control_internal.check_invitation_token,
+    access_control_internal.setting_interval,
+    access_control.invite_staff,
+    access_control_internal.next_delivery_state,
+    access_control.record_invitation_event,
+    access_control.resend_invitation,
+    access_control.cancel_invitation,
+    access_control.accept_invitation
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION access_control.accept_invitation(text, text, text) TO PUBLIC;
