@@ -148,34 +148,89 @@ SELECT access_control.set_actor(2);
 SELECT :'d_rows' = :'s_rows' AS same, :'d_rows' AS after_grant;
 COMMIT;
 
+-- check: a token read from another session of the same role does not act, during its transaction or after
+-- Two sessions of tenant, a role that many principals share. Session a
+-- (over dblink) authenticates with staff 2's key in a transaction that has
+-- already reached the workers, so Citus forwards the actor token to them;
+-- this session, which has no key, reads the forwarded SET in
+-- citus_stat_activity, as any session of the same role may.
+\connect citus_test tenant :sockdir :coordinator
+\set VERBOSITY terse
+SELECT dblink_connect_u('a', format('host=%s port=%s dbname=citus_test user=tenant', :'sockdir', :'coordinator'));
+SELECT dblink_exec('a', 'BEGIN');
+SELECT n AS a_rows_before FROM dblink('a', 'SELECT count(*) FROM ledger') AS t(n bigint);
+SELECT staff_id AS a_authenticated FROM dblink('a', 'SELECT access_control.authenticate(key) FROM api_key_of_staff_2') AS t(staff_id bigint);
+SELECT substring(query FROM 'actor_token = ''([^'']+)''') AS token
+  FROM citus_stat_activity
+ WHERE usename = 'tenant' AND query LIKE 'SET LOCAL access_control.actor_token = %' AND is_worker_query
+ LIMIT 1 \gset
+SELECT :'token' ~ '^staff:2:key:1/' AS token_read;
+SELECT rows AS a_rows FROM dblink('a', :'rows' || 'ledger') AS t(rows text);
+-- its SET reaches the workers, which refuse it: it was made for session
+-- a's transaction (access_control is not loaded in this session yet, so
+-- the coordinator takes the SET, and Citus forwards it, until the library
+-- loads and drops it with a warning)
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL access_control.actor_token = :'token';
+:rows ledger;
+ROLLBACK;
+-- once access_control is loaded, the SET itself is refused
+SELECT access_control.current_actor() AS own_actor;
+BEGIN;
+SET LOCAL access_control.actor_token = :'token';
+ROLLBACK;
+-- session a still acts as staff 2, until its transaction ends
+SELECT rows AS a_rows FROM dblink('a', :'rows' || 'ledger') AS t(rows text);
+SELECT dblink_exec('a', 'COMMIT');
+SELECT dblink_disconnect('a');
+-- after it: directly on a worker, the SET is refused; on a connection that
+-- names itself Citus's, the token is, as it is of no transaction there
+\connect citus_test tenant :sockdir :worker1
+\set VERBOSITY terse
+SET access_control.actor_token = :'token';
+SET application_name = 'citus_internal gpid=10000000001';
+BEGIN;
+SET LOCAL access_control.actor_token = :'token';
+SELECT access_control.current_actor();
+ROLLBACK;
+
 -- check: on a worker, nobody becomes an actor by SET: the actor is refused, a forged token or another role's is an error
 \connect citus_test app :sockdir :worker1
 \set VERBOSITY terse
 SELECT current_user, access_control.current_actor();
 SET access_control.actor = 'staff:1';
+SET access_control.actor_token = 'staff:1/1/10000000001/1/1/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+-- on a connection that names itself Citus's, the SET is taken, but the
+-- token does not verify
+SET application_name = 'citus_internal gpid=10000000001';
 BEGIN;
-SET LOCAL citus.propagate_set_commands = 'local';
-SET LOCAL access_control.actor_token = 'staff:1/1/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-SELECT count(*) FROM ledger;
+SET LOCAL access_control.actor_token = 'staff:1/1/10000000001/1/1/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+SELECT access_control.current_actor();
 ROLLBACK;
 BEGIN;
-SET LOCAL citus.propagate_set_commands = 'local';
 SET LOCAL access_control.actor_token = 'staff:1';
-SELECT count(*) FROM ledger WHERE business_id = 1;
+SELECT access_control.current_actor();
 ROLLBACK;
--- a true token, made for the superuser, does not verify for app
+-- a true token, made for the superuser, does not verify for app, not even
+-- on a connection that claims the superuser's distributed transaction
 \connect citus_test postgres :sockdir :coordinator
 BEGIN;
 SELECT access_control.set_actor(1);
 SELECT current_setting('access_control.actor_token') AS token \gset
 ROLLBACK;
+SELECT split_part(:'token', '/', 3) AS gpid, split_part(:'token', '/', 4) AS xact_number,
+       timestamptz '2000-01-01 00:00:00+00' + (split_part(:'token', '/', 5) || ' microseconds')::interval AS xact_stamp \gset
 \connect citus_test app :sockdir :worker1
 \set VERBOSITY terse
+SELECT format('citus_internal gpid=%s', :'gpid') AS app_name \gset
+SET application_name = :'app_name';
 BEGIN;
-SET LOCAL citus.propagate_set_commands = 'local';
 SET LOCAL access_control.actor_token = :'token';
-SELECT count(*) FROM ledger;
+SELECT assign_distributed_transaction_id(0, :'xact_number', :'xact_stamp');
+SELECT access_control.current_actor();
 ROLLBACK;
+RESET application_name;
 :rows ledger \gset d_
 SELECT :'d_rows' AS without_actor;
 

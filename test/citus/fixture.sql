@@ -48,6 +48,15 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ledger, ledger_single TO app;
 CREATE TABLE api_key_of_staff_2 AS SELECT access_control.create_api_key(2, 'citus test') AS key;
 GRANT SELECT ON api_key_of_staff_2 TO app;
 
+-- A role that several principals share, each told apart only by the API
+-- key it authenticates with (authenticate is PUBLIC's): it may read the
+-- ledger and nothing of access_control. It may also open a second session
+-- of itself with dblink, so that the checks can run two sessions at once.
+CREATE ROLE tenant LOGIN;
+GRANT SELECT ON ledger, ledger_single, api_key_of_staff_2 TO tenant;
+CREATE EXTENSION dblink;
+GRANT EXECUTE ON FUNCTION dblink_connect_u(text, text) TO tenant;
+
 -- try(statement): runs it and tells what happened, as "<n> rows" or the
 -- SQLSTATE and message of its error, so a refused write is one line of
 -- output on every node alike.
