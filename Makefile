@@ -1,10 +1,14 @@
-# access_control -- PGXS build for PostgreSQL 15.
+# access_control -- PGXS build for PostgreSQL 15, 17 and 18.
 #
 # Standard targets: make, make install, make installcheck (PGXS).
 # Extra targets:
 #   make deps   -- check (and as root, install) the Debian build/test packages
 #   make test   -- build, install, then regression + isolation + TAP tests in
 #                  a throw-away cluster; ends with "N passed, N failed"
+#   make test PG=17, make test PG=18
+#               -- the same against PostgreSQL 17 or 18, prepared once
+#                  (as root) and cached under /var/cache/access_control
+#   make test-all -- make test, then PG=17, then PG=18; ends with the sum
 #   make demo   -- build, install, run test/demo.sql in a throw-away cluster
 #   make bench  -- build, install, then the benchmark of test/bench in a
 #                  cluster of its own, cached in test/bench/data; not part of test
@@ -24,7 +28,9 @@ PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter $(EXTRA_CFLAGS)
 # The current version's install script is built from one piece per concern
 # in sql/install/, concatenated in this load order (a piece may use only
 # what the pieces before it create). The upgrade script from the previous
-# version is built from sql/update/ and the install script (see there).
+# version is built from sql/update/ and the install script (see there): the
+# update file, the install script's functions as CREATE OR REPLACE, then the
+# .post.sql file, which makes what needs those functions (triggers).
 # The older scripts are installed as they are; when work on a new version
 # starts, the two built scripts are frozen into sql/ beside them.
 EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $(EXTENSION).control)
@@ -67,17 +73,19 @@ $(BUILT_INSTALL): $(patsubst %,sql/install/%.sql,$(INSTALL_PIECES)) $(EXTENSION)
 	@echo '/* $(notdir $@): built by the Makefile from sql/install/; edit those. */' >$@
 	cat $(patsubst %,sql/install/%.sql,$(INSTALL_PIECES)) >>$@
 
-$(BUILT_UPGRADE): sql/update/$(PREVIOUS_VERSION)--$(EXTVERSION).sql sql/update/replace.awk $(BUILT_INSTALL)
+$(BUILT_UPGRADE): sql/update/$(PREVIOUS_VERSION)--$(EXTVERSION).sql sql/update/replace.awk $(BUILT_INSTALL) \
+		sql/update/$(PREVIOUS_VERSION)--$(EXTVERSION).post.sql
 	@echo '/* $(notdir $@): built by the Makefile from sql/update/ and sql/install/; edit those. */' >$@
 	cat sql/update/$(PREVIOUS_VERSION)--$(EXTVERSION).sql >>$@
 	awk -f sql/update/replace.awk $(BUILT_INSTALL) >>$@
+	cat sql/update/$(PREVIOUS_VERSION)--$(EXTVERSION).post.sql >>$@
 
 PG_BINDIR := $(shell $(PG_CONFIG) --bindir)
 PG_MAJOR := $(shell $(PG_CONFIG) --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
 
 DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) libsodium-dev libipc-run-perl
 
-.PHONY: deps demo test test-citus bench install-as-needed
+.PHONY: deps demo test test-all test-citus bench install-as-needed
 
 deps:
 	@missing=""; \
@@ -112,10 +120,21 @@ demo: deps
 	@echo "demo: installed; running test/demo.sql in a throw-away cluster"
 	@PGPORT=$$(test/run_tests.sh --free-port) pg_virtualenv -t -v $(PG_MAJOR) -- psql -X -v ON_ERROR_STOP=1 -f test/demo.sql
 
+# make test PG=17 / PG=18: the same tests against that major version,
+# prepared once and cached outside the tree (see test/pg_versions.sh).
+ifneq ($(filter-out $(PG_MAJOR),$(PG)),)
+test:
+	@MAKE='$(MAKE)' test/pg_versions.sh test '$(PG)'
+else
 test: deps
 	@MAKE='$(MAKE)' PG_CONFIG='$(PG_CONFIG)' PG_MAJOR='$(PG_MAJOR)' \
 		PG_BINDIR='$(PG_BINDIR)' PGXS_DIR='$(pgxsdir)' \
 		test/run_tests.sh
+endif
+
+# The system version, 17 and 18, one after another; ends with the sum.
+test-all:
+	@MAKE='$(MAKE)' test/pg_versions.sh test-all
 
 # A coordinator and two workers of Citus on localhost (see test/citus/run.sh,
 # which installs Citus and this extension under its install lock).

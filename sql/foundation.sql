@@ -148,27 +148,38 @@ SELECT access_control.staff_can_see_business(:tim, :alpha) AS tim_sees_alpha,
 SELECT access_control.staff_effective_permissions(:tim, :alpha);
 SELECT access_control.staff_effective_permissions(:tim, :bravo) IS NULL AS no_access_is_null;
 SELECT access_control.staff_effective_permissions(:owen, :alpha) IS NULL AS other_firm_is_null;
--- Granted alone, each helper works: staff_effective_permissions needs no
--- grant on the mask function it is made from, and does not pass it on.
+-- Granted alone, each helper works for a reporting role acting as system
+-- (act_as_system): staff_effective_permissions needs no grant on the mask
+-- function it is made from, and does not pass it on. Without an actor,
+-- they tell nothing.
 CREATE ROLE regress_reports;
+GRANT EXECUTE ON FUNCTION access_control.act_as_system() TO regress_reports;
 GRANT EXECUTE ON FUNCTION access_control.staff_effective_permissions(bigint, bigint) TO regress_reports;
 SET ROLE regress_reports;
+SELECT access_control.staff_effective_permissions(:tim, :alpha) AS no_actor;
+BEGIN;
+SELECT access_control.act_as_system();
 SELECT access_control.staff_effective_permissions(:tim, :alpha) AS tim_on_alpha,
        access_control.staff_effective_permissions(:tim, :bravo) IS NULL AS tim_on_bravo_is_null;
 SELECT access_control.staff_effective_permission_mask(:tim, :alpha);
+ROLLBACK;
 RESET ROLE;
 REVOKE EXECUTE ON FUNCTION access_control.staff_effective_permissions(bigint, bigint) FROM regress_reports;
 GRANT EXECUTE ON FUNCTION access_control.staff_effective_permission_mask(bigint, bigint),
     access_control.staff_can_see_business(bigint, bigint),
     access_control.staff_has_permission(bigint, bigint, text) TO regress_reports;
 SET ROLE regress_reports;
+BEGIN;
+SELECT access_control.act_as_system();
 SELECT access_control.permission_names(access_control.staff_effective_permission_mask(:tim, :alpha)) AS tim_on_alpha_from_mask,
        access_control.staff_can_see_business(:tim, :alpha) AS tim_sees_alpha,
        access_control.staff_has_permission(:tim, :alpha, 'invoices.view') AS tim_views;
+COMMIT;
 RESET ROLE;
 REVOKE ALL ON FUNCTION access_control.staff_effective_permission_mask(bigint, bigint),
     access_control.staff_can_see_business(bigint, bigint),
-    access_control.staff_has_permission(bigint, bigint, text) FROM regress_reports;
+    access_control.staff_has_permission(bigint, bigint, text),
+    access_control.act_as_system() FROM regress_reports;
 DROP ROLE regress_reports;
 
 -- Roles: an admin demoted to member loses the firm-wide view.

@@ -31,17 +31,24 @@ SELECT count(*) AS invitations FROM access_control.invitation;
 SELECT id = :i1 AS is_i1, email, role, delivery_state, expired,
        resend_available_at - last_sent_at AS cooldown, expires_at - created_at AS ttl
   FROM access_control.pending_invitations;
--- A role granted SELECT on the view and nothing else reads it (with no
--- actor: every pending invitation), and the cooldown follows the setting.
+-- A role granted SELECT on the view reads nothing with no actor; acting as
+-- system (act_as_system) it reads every pending invitation, and the
+-- cooldown follows the setting.
 CREATE ROLE inv_reader;
 GRANT SELECT ON access_control.pending_invitations TO inv_reader;
+GRANT EXECUTE ON FUNCTION access_control.act_as_system() TO inv_reader;
 SET ROLE inv_reader;
+SELECT count(*) AS no_actor_reads FROM access_control.pending_invitations;
+BEGIN;
+SELECT access_control.act_as_system();
 SELECT id = :i1 AS is_i1, email, delivery_state, expired, resend_available_at - last_sent_at AS cooldown
   FROM access_control.pending_invitations;
+COMMIT;
 RESET ROLE;
 BEGIN;
 SET LOCAL access_control.invitation_resend_cooldown = '90s';
 SET LOCAL ROLE inv_reader;
+SELECT access_control.act_as_system();
 SELECT resend_available_at - last_sent_at AS cooldown FROM access_control.pending_invitations;
 ROLLBACK;
 
@@ -99,10 +106,12 @@ SELECT access_control.record_invitation_event(:i1, 'opened', now() - interval '1
 SELECT err(format('SELECT access_control.resend_invitation(%s)', :i1));
 COMMIT;
 SELECT access_control.record_invitation_event(:i1, 'bounced') AS bounced;
-SET ROLE inv_reader;
+BEGIN;
+SET LOCAL ROLE inv_reader;
+SELECT access_control.act_as_system();
 SELECT delivery_state, resend_available_at = last_sent_at AS resend_at_once
   FROM access_control.pending_invitations WHERE id = :i1;
-RESET ROLE;
+COMMIT;
 SELECT access_control.resend_invitation(:i1) AS t3 \gset
 SELECT delivery_state AS after_resend FROM access_control.invitation WHERE id = :i1;
 
@@ -174,5 +183,6 @@ DROP FUNCTION after_event(bigint, text, text);
 DROP FUNCTION err(text);
 DROP ROLE inv_public;
 REVOKE SELECT ON access_control.pending_invitations FROM inv_reader;
+REVOKE EXECUTE ON FUNCTION access_control.act_as_system() FROM inv_reader;
 DROP ROLE inv_reader;
 DROP EXTENSION access_control;

@@ -247,8 +247,119 @@ SHOW access_control.anything;
 SELECT count(*) AS visible_rows FROM tm_ledger;
 RESET SESSION AUTHORIZATION;
 
+-- No actor, no authority. A role granted the management functions (as the
+-- application's request role is) changes nothing in any firm without an
+-- actor: a forgotten set_actor, or SQL injection, is no takeover.
+-- (sql/fail_closed.sql calls every function so.)
+CREATE ROLE tm_app NOLOGIN;
+GRANT EXECUTE ON FUNCTION access_control.set_staff_role(bigint, text), access_control.remove_staff(bigint),
+    access_control.grant_client_access(bigint, bigint[], text, timestamptz),
+    access_control.add_staff(bigint, text, text, text, text),
+    access_control.create_api_key(bigint, text, timestamptz) TO tm_app;
+SET SESSION AUTHORIZATION tm_app;
+SELECT access_control.set_staff_role(:member, 'owner');
+SELECT access_control.remove_staff(:owner);
+SELECT access_control.grant_client_access(:member, ARRAY[:client]::bigint[], 'administrator');
+SELECT access_control.add_staff(:firm, 'intruder@evil.test', 'admin');
+SELECT access_control.create_api_key(:owner, 'stolen');
+RESET SESSION AUTHORIZATION;
+SELECT email, role, status FROM access_control.staff WHERE firm_id = :firm ORDER BY id;
+
+-- The permission catalog's trigger pins search_path too: an operator
+-- planted first on a superuser's search_path is not called when a
+-- permission is deleted (here refused, since a built-in role holds it).
+SELECT access_control.define_permission('tm.unused', 'Planted-operator bait', true) AS tm_bit \gset
+SET ROLE tm_plain;
+CREATE FUNCTION tm_evil.ne84(a bigint, b integer) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN RAISE NOTICE 'planted <> ran as %', current_user; RETURN a OPERATOR(pg_catalog.<>) b; END $$;
+CREATE OPERATOR tm_evil.<> (LEFTARG = bigint, RIGHTARG = integer, FUNCTION = tm_evil.ne84);
+RESET ROLE;
+SET search_path = tm_evil, pg_catalog, public;
+DELETE FROM access_control.permission WHERE name = 'tm.unused';
+RESET search_path;
+
+-- Implication cycles are refused for any statement shape: one UPDATE of
+-- two rows that point at each other is a cycle, though each row alone is not.
+SELECT access_control.define_permission('tm.a', 'Cycle bait A') AS tm_a,
+       access_control.define_permission('tm.b', 'Cycle bait B') AS tm_b \gset
+UPDATE access_control.permission
+   SET implies = CASE name WHEN 'tm.a' THEN int8shl(1, :tm_b) ELSE int8shl(1, :tm_a) END
+ WHERE name IN ('tm.a', 'tm.b');
+SELECT name, implies FROM access_control.permission WHERE name IN ('tm.a', 'tm.b') ORDER BY name;
+-- A chain (no cycle) in one statement is fine.
+UPDATE access_control.permission
+   SET implies = CASE name WHEN 'tm.a' THEN int8shl(1, :tm_b) ELSE 0 END
+ WHERE name IN ('tm.a', 'tm.b');
+SELECT name, access_control.permission_names(implies) AS implies
+  FROM access_control.permission WHERE name IN ('tm.a', 'tm.b') ORDER BY name;
+
+-- TRUNCATE of an access table is refused, even for a superuser: it would
+-- change access without an audit row.
+BEGIN;
+TRUNCATE access_control.team_grant;
+ROLLBACK;
+CREATE FUNCTION tm_try_truncate() RETURNS TABLE (tbl text, outcome text)
+LANGUAGE plpgsql SET client_min_messages = warning AS $$
+DECLARE t regclass;
+BEGIN
+    FOR t IN
+        SELECT c.oid::regclass FROM pg_class c
+         WHERE c.relnamespace = 'access_control'::regnamespace AND c.relkind = 'r'
+           AND c.relname !~ '^cache_sentinel'
+         ORDER BY c.relname
+    LOOP
+        BEGIN
+            EXECUTE format('TRUNCATE %s CASCADE', t);
+            outcome := 'TRUNCATED';
+            RAISE EXCEPTION USING ERRCODE = 'ACTR0';
+        EXCEPTION WHEN OTHERS THEN
+            IF SQLSTATE <> 'ACTR0' THEN
+                outcome := SQLSTATE;
+            END IF;
+        END;
+        tbl := t::text;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+SELECT count(*) >= 16 AS tried, count(*) FILTER (WHERE outcome = '42501') = count(*) AS all_refused
+  FROM tm_try_truncate();
+SELECT * FROM tm_try_truncate() WHERE outcome <> '42501';
+
+-- A removed admin's pending invitations are cancelled with her, audited:
+-- a fired admin cannot come back under another address.
+SELECT access_control.add_staff(:firm, 'tm-admin@tm.test', 'admin') AS tm_admin \gset
+BEGIN;
+SELECT access_control.set_actor(:tm_admin);
+SELECT token AS comeback_token FROM access_control.invite_staff(:firm, 'tm-admin@elsewhere.test', 'admin') \gset
+COMMIT;
+BEGIN;
+SELECT access_control.set_actor(:owner);
+SELECT access_control.remove_staff(:tm_admin);
+COMMIT;
+SELECT email, status FROM access_control.invitation WHERE email = 'tm-admin@elsewhere.test';
+SELECT action, actor = 'staff:' || :owner AS by_owner FROM access_control.audit_log
+ WHERE entity = 'invitation' AND new->>'status' = 'cancelled';
+SELECT access_control.accept_invitation(:'comeback_token');
+
+-- A WITH HOLD cursor opened under an actor keeps that actor's rows after
+-- COMMIT: PostgreSQL runs it to the end at COMMIT. A pooled connection
+-- should close such a cursor before the next transaction (README, wiring).
+GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint) TO tm_app;
+GRANT SELECT ON tm_ledger TO tm_app;
+SET SESSION AUTHORIZATION tm_app;
+BEGIN;
+SELECT access_control.set_actor(:member);
+DECLARE tm_held CURSOR WITH HOLD FOR SELECT memo FROM tm_ledger;
+COMMIT;
+SELECT access_control.current_actor() AS actor_now, count(*) AS rows_now FROM tm_ledger;
+FETCH ALL FROM tm_held;
+CLOSE tm_held;
+RESET SESSION AUTHORIZATION;
+
 DROP SCHEMA tm_evil CASCADE;
 DROP TABLE tm_ledger;
 DROP FUNCTION tm_try_writes();
+DROP FUNCTION tm_try_truncate();
 DROP ROLE tm_plain;
 DROP EXTENSION access_control;
+DROP ROLE tm_app;

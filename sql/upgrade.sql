@@ -47,6 +47,7 @@ LANGUAGE sql STABLE AS $$
     UNION ALL
     SELECT 'constraint', r.relname || '.' || co.conname, pg_get_constraintdef(co.oid)
       FROM rels r JOIN pg_constraint co ON co.conrelid = r.oid
+     WHERE co.contype <> 'n'  -- NOT NULL, a row here from 18 on, is the column's notnull=
     UNION ALL
     SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
       FROM rels r JOIN pg_index i ON i.indrelid = r.oid
@@ -70,6 +71,10 @@ LANGUAGE sql STABLE AS $$
     SELECT 'type', t.oid::regtype::text, t.typtype::text || ' ' || coalesce(
              (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '-')
       FROM pg_type t JOIN members m ON m.classid = 'pg_type'::regclass AND m.objid = t.oid
+     -- not the types made along with another object, members from 17 on:
+     -- a table's or view's row type, and any type's array type
+     WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c')
+       AND NOT EXISTS (SELECT FROM pg_type el WHERE el.oid = t.typelem AND el.typarray = t.oid)
     UNION ALL
     SELECT 'event trigger', e.evtname, e.evtevent || ' ' || e.evtfoid::regproc || ' ' || e.evtenabled::text
       FROM pg_event_trigger e JOIN members m ON m.classid = 'pg_event_trigger'::regclass AND m.objid = e.oid

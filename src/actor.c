@@ -9,7 +9,12 @@
  * authority, so it ends with the transaction, is restored by ROLLBACK TO
  * SAVEPOINT and is copied into parallel workers like any other setting.
  * Its text is "staff:N", "staff:N:key:K" (a session authenticated with API
- * key K), "portal:N", or empty for nobody; AcFormatActor writes it.
+ * key K), "portal:N", "system" (act_as_system), or empty for nobody;
+ * AcFormatActor writes it.
+ *
+ * Nobody has no authority: AcGetAuthority, which every management function
+ * calls first, refuses nobody (but a superuser, who acts as system) and an
+ * API-key session whose key may no longer be used.
  *
  * On a Citus cluster the actor must also reach the workers that run the
  * transaction's shard queries. Citus forwards a SET LOCAL statement to
@@ -53,14 +58,15 @@
 #include "commands/extension.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "actor.h"
+#include "compat.h"
 #include "crypto.h"
 #include "owner.h"
+#include "rule.h"
 #include "tokens.h"
 
 static char *actor_setting = NULL;
@@ -108,7 +114,7 @@ AcMakeActor(AcActor *actor, AcActorKind kind, int64 id, int64 key_id)
 
 /*
  * Returns actor as text, palloc'd: "staff:N", "staff:N:key:K" (an API-key
- * session, when with_key), "portal:N", or "system" for nobody.
+ * session, when with_key), "portal:N", or "system" for system and nobody.
  */
 char *
 AcFormatActor(const AcActor *actor, bool with_key)
@@ -151,9 +157,9 @@ parse_number(const char **s, int64 *n)
 }
 
 /*
- * Parses "", "staff:N", "staff:N:key:K" or "portal:N" (N > 0, K >= 0, in
- * that spelling only) into *actor. Returns false when the text is none of
- * those, with *actor nobody.
+ * Parses "", "system", "staff:N", "staff:N:key:K" or "portal:N" (N > 0,
+ * K >= 0, in that spelling only) into *actor. Returns false when the text
+ * is none of those, with *actor nobody.
  */
 static bool
 parse_actor(const char *value, AcActor *actor)
@@ -166,6 +172,11 @@ parse_actor(const char *value, AcActor *actor)
 	AcMakeActor(actor, AC_ACTOR_NONE, 0, 0);
 	if (value == NULL || value[0] == '\0')
 		return true;
+	if (strcmp(value, "system") == 0)
+	{
+		AcMakeActor(actor, AC_ACTOR_SYSTEM, 0, 0);
+		return true;
+	}
 	if (strncmp(p, "staff:", 6) == 0)
 	{
 		kind = AC_ACTOR_STAFF;
@@ -200,7 +211,7 @@ check_actor(char **newval, void **extra, GucSource source)
 
 	if (*newval == NULL || parse_actor(*newval, &actor))
 		return true;
-	GUC_check_errdetail("The actor is set only by access_control.set_actor, set_portal_actor or authenticate.");
+	GUC_check_errdetail("The actor is set only by access_control.set_actor, set_portal_actor, authenticate or act_as_system.");
 	return false;
 }
 
@@ -245,8 +256,8 @@ AcDefineActorSetting(void)
 	 * parallel workers with the other settings.
 	 */
 	DefineCustomStringVariable("access_control.actor",
-							   "Who the current transaction acts for (staff:N or portal:N).",
-							   "Set with access_control.set_actor(), set_portal_actor() or authenticate().",
+							   "Who the current transaction acts for (staff:N, portal:N or system).",
+							   "Set with access_control.set_actor(), set_portal_actor(), authenticate() or act_as_system().",
 							   &actor_setting,
 							   "",
 							   PGC_SUSET,
@@ -475,7 +486,7 @@ read_actor(AcActor *actor)
 		actor_token_setting == NULL || actor_token_setting[0] == '\0')
 		return parse_actor(actor_setting, actor);
 	if (!verified_valid || verified_generation != actor_generation ||
-		verified_lxid != MyProc->lxid)
+		verified_lxid != AcMyLocalTransactionId())
 	{
 		verified_valid = false;
 		if (!verify_actor_token(actor_token_setting, &verified_actor))
@@ -484,7 +495,7 @@ read_actor(AcActor *actor)
 			return false;
 		}
 		verified_generation = actor_generation;
-		verified_lxid = MyProc->lxid;
+		verified_lxid = AcMyLocalTransactionId();
 		verified_valid = true;
 	}
 	*actor = verified_actor;
@@ -658,7 +669,98 @@ ac_clear_actor(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* current_actor(): 'staff:N', 'portal:N' or NULL (no API key shown). */
+/*
+ * act_as_system(): acts as system until the end of the transaction, with
+ * the authority of the DBA. EXECUTE on it is the whole check: it is not
+ * PUBLIC's, and the DBA grants it only to administrative roles.
+ */
+PG_FUNCTION_INFO_V1(ac_act_as_system);
+Datum
+ac_act_as_system(PG_FUNCTION_ARGS)
+{
+	AcActor		system;
+
+	AcMakeActor(&system, AC_ACTOR_SYSTEM, 0, 0);
+	AcSetActor(&system);
+	PG_RETURN_VOID();
+}
+
+/*
+ * Fills *actor with who acts, with authority, in this statement: the actor
+ * set, or system for a superuser with no actor (the role in force outside
+ * any SECURITY DEFINER function, so that a definer's rights never count).
+ * Raises 42501 when nobody acts, and when an API-key session may no longer
+ * act (key revoked or expired, member removed, programmatic access off):
+ * the rule RLS applies through the access map, read afresh.
+ */
+void
+AcGetAuthority(AcActor *actor)
+{
+	AcGetActor(actor);
+	switch (actor->kind)
+	{
+		case AC_ACTOR_NONE:
+			if (superuser_arg(GetOuterUserId()))
+			{
+				AcMakeActor(actor, AC_ACTOR_SYSTEM, 0, 0);
+				return;
+			}
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied: no actor is set"),
+					 errdetail("Without an actor, the access_control functions have no authority; EXECUTE on them is not enough."),
+					 errhint("Call access_control.set_actor(staff_id), set_portal_actor(portal_user_id) or authenticate(api_key) first in the transaction; DBA tooling calls access_control.act_as_system().")));
+			break;
+		case AC_ACTOR_STAFF:
+			if (actor->key_id == 0)
+				return;			/* the caller checks the member's status */
+			switch (AcStaffSessionState(actor->id, actor->key_id))
+			{
+				case AC_SESSION_OK:
+					return;
+				case AC_SESSION_REMOVED:
+					ereport(ERROR,
+							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							 errmsg("permission denied: the API key of this session may no longer be used"),
+							 errdetail("Staff member " INT64_FORMAT " has been removed.", actor->id)));
+					break;
+				case AC_SESSION_PROGRAMMATIC_OFF:
+					ereport(ERROR,
+							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							 errmsg("permission denied: the API key of this session may no longer be used"),
+							 errdetail("Programmatic access of staff member " INT64_FORMAT " is switched off.", actor->id),
+							 errhint("An owner or admin of the firm switches it on with access_control.set_programmatic_access.")));
+					break;
+				case AC_SESSION_KEY_UNUSABLE:
+					ereport(ERROR,
+							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							 errmsg("permission denied: the API key of this session may no longer be used"),
+							 errdetail("API key " INT64_FORMAT " has been revoked or has expired.", actor->key_id),
+							 errhint("Authenticate with a valid key in a new transaction.")));
+					break;
+			}
+			break;
+		default:
+			return;
+	}
+}
+
+/*
+ * actor_authority(): 'staff:N', 'portal:N' or 'system', the actor with
+ * authority in this statement (AcGetAuthority); raises 42501 when there is
+ * none. The first call of every management function.
+ */
+PG_FUNCTION_INFO_V1(ac_actor_authority);
+Datum
+ac_actor_authority(PG_FUNCTION_ARGS)
+{
+	AcActor		actor;
+
+	AcGetAuthority(&actor);
+	PG_RETURN_TEXT_P(cstring_to_text(AcFormatActor(&actor, false)));
+}
+
+/* current_actor(): 'staff:N', 'portal:N', 'system' or NULL (no API key shown). */
 PG_FUNCTION_INFO_V1(ac_current_actor);
 Datum
 ac_current_actor(PG_FUNCTION_ARGS)

@@ -10,7 +10,8 @@ typedef enum AcActorKind
 {
 	AC_ACTOR_NONE,
 	AC_ACTOR_STAFF,
-	AC_ACTOR_PORTAL
+	AC_ACTOR_PORTAL,
+	AC_ACTOR_SYSTEM				/* act_as_system(), or a superuser with no actor */
 } AcActorKind;
 
 /*
@@ -32,6 +33,7 @@ extern void AcGetActor(AcActor *actor);
 extern bool AcTryGetActor(AcActor *actor);
 extern uint64 AcActorGeneration(void);
 extern void AcSetActor(const AcActor *actor);
+extern void AcGetAuthority(AcActor *actor);
 
 /* True when a and b are the same actor (field by field, padding aside). */
 static inline bool

@@ -28,6 +28,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "actor.h"
 #include "audit.h"
 #include "crypto.h"
 #include "owner.h"
@@ -282,6 +283,16 @@ ac_verify_audit_chain(PG_FUNCTION_ARGS)
 				first_bad = 0;
 	unsigned char expect[AC_HASH_BYTES];
 	bool		expect_null = true;
+	AcActor		actor;
+
+	/* every firm's chain: the system's to check (42501 for anyone else) */
+	AcGetAuthority(&actor);
+	if (actor.kind != AC_ACTOR_SYSTEM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to verify the audit chain"),
+				 errdetail("Audit chains are verified by the system, not by an actor."),
+				 errhint("Run it as a superuser, or after access_control.act_as_system().")));
 
 	InitMaterializedSRF(fcinfo, 0);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "audit verify row",

@@ -348,7 +348,8 @@ AcGetAccessMap(const AcActor *actor)
 	AcAccessMap *map;
 	const AcCatalog *cat;
 
-	if (actor->kind == AC_ACTOR_NONE)
+	/* nobody, and system, see no business through the helpers */
+	if (actor->kind == AC_ACTOR_NONE || actor->kind == AC_ACTOR_SYSTEM)
 		return &empty_map;
 	/* a copy made by AcMakeActor: no stray padding bytes in the hash key */
 	AcMakeActor(&key, actor->kind, actor->id, actor->key_id);

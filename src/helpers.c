@@ -22,6 +22,7 @@
 
 #include "actor.h"
 #include "cache.h"
+#include "compat.h"
 #include "permission_catalog.h"
 #include "rule.h"
 
@@ -69,6 +70,11 @@ typedef struct CallCache
 	uint64	   *dense;
 	int64		lookups_need;	/* the need of the last binary searches ... */
 	uint32		lookups;		/* ... and how many in a row */
+
+	/* the staff_* helpers: the statement and actor whose authority was checked */
+	bool		authority_ok;
+	StatementMark authority_mark;
+	uint64		authority_generation;
 } CallCache;
 
 /* A bitmap is built for maps of at least this many businesses ... */
@@ -85,7 +91,7 @@ statement_mark(StatementMark *mark)
 	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 
 	memset(mark, 0, sizeof(StatementMark));
-	mark->lxid = MyProc->lxid;
+	mark->lxid = AcMyLocalTransactionId();
 	if (snap != NULL)
 	{
 		mark->cid = snap->curcid;
@@ -163,12 +169,43 @@ current_map(FunctionCallInfo fcinfo)
 	return map;
 }
 
-/* The map of staff member staff_id (empty for an id <= 0) for this call site. */
+/*
+ * Raises 42501 unless an actor with authority (AcGetAuthority) acts in
+ * this statement; checked once per statement and actor at a call site.
+ */
+static void
+check_authority(FunctionCallInfo fcinfo)
+{
+	CallCache  *cc = (CallCache *) fcinfo->flinfo->fn_extra;
+	StatementMark mark;
+	AcActor		actor;
+
+	statement_mark(&mark);
+	if (cc != NULL && cc->authority_ok && cc->authority_generation == AcActorGeneration() &&
+		memcmp(&mark, &cc->authority_mark, sizeof(StatementMark)) == 0)
+		return;
+	AcGetAuthority(&actor);
+	if (cc == NULL)
+	{
+		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
+		fcinfo->flinfo->fn_extra = cc;
+	}
+	cc->authority_ok = true;
+	cc->authority_mark = mark;
+	cc->authority_generation = AcActorGeneration();
+}
+
+/*
+ * The map of staff member staff_id (empty for an id <= 0) for this call
+ * site. They tell anyone's access, so they need an actor with authority
+ * (or system): without one, 42501.
+ */
 static const AcAccessMap *
 staff_map(FunctionCallInfo fcinfo, int64 staff_id)
 {
 	AcActor		actor;
 
+	check_authority(fcinfo);
 	if (staff_id > 0)
 		AcMakeActor(&actor, AC_ACTOR_STAFF, staff_id, 0);
 	else
@@ -213,9 +250,17 @@ build_dense(FunctionCallInfo fcinfo, CallCache *cc, const AcAccessMap *map, int6
 
 	if (map->n < DENSE_MIN_BUSINESSES)
 		return false;
-	span = (uint64) map->items[map->n - 1].business_id - (uint64) map->items[0].business_id + 1;
-	if (span / DENSE_MAX_BITS_PER_BUSINESS > (uint64) map->n)
+
+	/*
+	 * The items are sorted, so last - first is between 0 and UINT64_MAX:
+	 * exact in uint64, whatever the ids (INT64_MIN and INT64_MAX included).
+	 * Adding the 1 only after the size check keeps it from wrapping to 0;
+	 * a span too large for a bitmap leaves the lookups binary searches.
+	 */
+	span = (uint64) map->items[map->n - 1].business_id - (uint64) map->items[0].business_id;
+	if (span / DENSE_MAX_BITS_PER_BUSINESS >= (uint64) map->n)
 		return false;
+	span += 1;
 	if (cc->dense != NULL)
 		pfree(cc->dense);
 	cc->dense = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, ((span + 63) / 64) * sizeof(uint64));
@@ -224,6 +269,7 @@ build_dense(FunctionCallInfo fcinfo, CallCache *cc, const AcAccessMap *map, int6
 	for (i = 0; i < map->n; i++)
 		if ((map->items[i].mask & need) == need)
 		{
+			/* 0 <= off < span: business_id >= dense_min, as the items are sorted */
 			uint64		off = (uint64) map->items[i].business_id - (uint64) cc->dense_min;
 
 			cc->dense[off >> 6] |= UINT64CONST(1) << (off & 63);

@@ -21,6 +21,7 @@
 #include "utils/rel.h"
 
 #include "cache.h"
+#include "owner.h"
 #include "permission_catalog.h"
 
 /*
@@ -91,17 +92,19 @@ check_permission_row(TriggerData *trigdata, const AcCatalog *catalog)
 		Oid			types[1] = {INT8OID};
 		Datum		values[1] = {Int64GetDatum(self)};
 		int64		uses;
+		AcOwnerScope scope;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_with_args("SELECT (SELECT count(*) FROM access_control.client_role WHERE permissions & $1 <> 0)"
-								  "     + (SELECT count(*) FROM access_control.firm_client WHERE ceiling & $1 <> 0)"
-								  "     + (SELECT count(*) FROM access_control.portal_user WHERE permissions & $1 <> 0)"
-								  "     + (SELECT count(*) FROM access_control.permission WHERE implies & $1 <> 0)",
-								  1, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		/* as the owner, with search_path pinned: whoever fires it, whatever they planted */
+		AcBeginAsOwner(&scope);
+		AcRunQuery("SELECT (SELECT count(*) FROM access_control.client_role WHERE permissions & $1 <> 0)"
+				   "     + (SELECT count(*) FROM access_control.firm_client WHERE ceiling & $1 <> 0)"
+				   "     + (SELECT count(*) FROM access_control.portal_user WHERE permissions & $1 <> 0)"
+				   "     + (SELECT count(*) FROM access_control.permission WHERE implies & $1 <> 0)",
+				   1, types, values, true, SPI_OK_SELECT);
+		if (SPI_processed != 1)
 			elog(ERROR, "could not count the uses of a permission");
-		uses = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		SPI_finish();
+		uses = AcResultInt64(0, 1, &isnull);
+		AcEndAsOwner(&scope);
 		if (uses > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
@@ -181,4 +184,74 @@ ac_check_permission_mask(PG_FUNCTION_ARGS)
 						psprintf("%s.%s", RelationGetRelationName(trigdata->tg_relation), column));
 	}
 	return PointerGetDatum(tuple);
+}
+
+/*
+ * Trigger check_permission_cycles(): AFTER INSERT OR UPDATE ON
+ * access_control.permission FOR EACH STATEMENT. Reads the catalog as the
+ * statement left it and raises 22023 when an implication leads back to
+ * where it started, however many rows the statement changed (the row
+ * trigger sees each row against the catalog before the statement).
+ */
+PG_FUNCTION_INFO_V1(ac_check_permission_cycles);
+Datum
+ac_check_permission_cycles(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	int64		implies[AC_MAX_PERMISSIONS] = {0};
+	int64		reach[AC_MAX_PERMISSIONS];
+	char	   *names[AC_MAX_PERMISSIONS] = {NULL};
+	AcOwnerScope scope;
+	MemoryContext caller = CurrentMemoryContext;
+	uint64		r;
+	int			i,
+				j;
+	bool		changed;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("check_permission_cycles() must be an AFTER STATEMENT trigger")));
+
+	AcBeginAsOwner(&scope);
+	/* not read-only: the snapshot then includes this statement's rows */
+	AcRunQuery("SELECT bit, name, implies FROM access_control.permission",
+			   0, NULL, NULL, false, SPI_OK_SELECT);
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+		int			bit = isnull ? -1 : DatumGetInt32(d);
+
+		if (bit < 0 || bit >= AC_MAX_PERMISSIONS)
+			continue;			/* the CHECK constraint keeps them out */
+		/* copied out of SPI's memory, which AcEndAsOwner frees */
+		names[bit] = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2));
+		implies[bit] = AcResultInt64(r, 3, &isnull);
+	}
+	AcEndAsOwner(&scope);
+
+	/* reach[i]: every bit some chain of implications leads to from i */
+	memcpy(reach, implies, sizeof(reach));
+	do
+	{
+		changed = false;
+		for (i = 0; i < AC_MAX_PERMISSIONS; i++)
+			for (j = 0; j < AC_MAX_PERMISSIONS; j++)
+				if ((reach[i] & (INT64CONST(1) << j)) && (reach[i] | implies[j]) != reach[i])
+				{
+					reach[i] |= implies[j];
+					changed = true;
+				}
+	} while (changed);
+
+	for (i = 0; i < AC_MAX_PERMISSIONS; i++)
+		if (reach[i] & (INT64CONST(1) << i))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("permission \"%s\" would imply itself", names[i] ? names[i] : "?"),
+					 errdetail("Implications must not form a cycle."),
+					 errhint("Remove the implication that leads back to \"%s\".", names[i] ? names[i] : "?")));
+	return PointerGetDatum(NULL);
 }

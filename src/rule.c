@@ -12,6 +12,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "utils/memutils.h"
 
 #include "owner.h"
 #include "rule.h"
@@ -38,6 +39,13 @@ map_from_result(const AcCatalog *catalog, MemoryContext cxt, bool full_base)
 	uint64		i;
 
 	map->valid_until = DT_NOEND;
+	/* the count sizes an allocation and is kept in an int: bound it first */
+	if (SPI_processed > (uint64) (MaxAllocSize / sizeof(AcGrantedBusiness)))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("access map of " UINT64_FORMAT " businesses is too large", SPI_processed),
+				 errdetail("One principal's access map holds at most %d businesses.",
+						   (int) (MaxAllocSize / sizeof(AcGrantedBusiness)))));
 	map->n = (int) SPI_processed;
 	map->items = MemoryContextAllocZero(cxt, sizeof(AcGrantedBusiness) * Max(map->n, 1));
 	for (i = 0; i < SPI_processed; i++)
@@ -97,6 +105,80 @@ api_key_usable(int64 key_id, int64 staff_id, TimestampTz now, TimestampTz *expir
 }
 
 /*
+ * Whether a staff session may act at now, inside an owner scope: the
+ * member is active, and a session authenticated with API key key_id (0:
+ * none) also needs programmatic access on and the key the member's,
+ * unrevoked and unexpired. On AC_SESSION_OK fills *firm_id, *manager
+ * (owner or admin) and *key_expiry (DT_NOEND without a key or expiry).
+ */
+static AcSessionState
+session_state(int64 staff_id, int64 key_id, TimestampTz now,
+			  int64 *firm_id, bool *manager, TimestampTz *key_expiry)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(staff_id)};
+	bool		isnull;
+	bool		programmatic;
+
+	*key_expiry = DT_NOEND;
+	AcRunQuery("SELECT firm_id, role IN ('owner', 'admin'), programmatic_access"
+			   "  FROM access_control.staff WHERE id = $1 AND status = 'active'",
+			   1, types, values, true, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		return AC_SESSION_REMOVED;
+	*firm_id = AcResultInt64(0, 1, &isnull);
+	*manager = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	programmatic = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	if (key_id == 0)
+		return AC_SESSION_OK;
+	if (!programmatic)
+		return AC_SESSION_PROGRAMMATIC_OFF;
+	if (!api_key_usable(key_id, staff_id, now, key_expiry))
+		return AC_SESSION_KEY_UNUSABLE;
+	return AC_SESSION_OK;
+}
+
+/*
+ * Returns whether the staff member, in a session authenticated with API
+ * key key_id (0: none), may act in this statement: the same conditions
+ * under which AcComputeStaffAccess gives an empty map, read with the
+ * active snapshot. The management functions' authority check uses it.
+ */
+AcSessionState
+AcStaffSessionState(int64 staff_id, int64 key_id)
+{
+	AcOwnerScope scope;
+	AcSessionState state;
+	int64		firm_id;
+	bool		manager;
+	TimestampTz key_expiry;
+
+	AcBeginAsOwner(&scope);
+	state = session_state(staff_id, key_id, GetCurrentTransactionStartTimestamp(),
+						  &firm_id, &manager, &key_expiry);
+	AcEndAsOwner(&scope);
+	return state;
+}
+
+/* Returns true when the portal user is active and may log in. */
+bool
+AcPortalUserActive(int64 portal_user_id)
+{
+	AcOwnerScope scope;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(portal_user_id)};
+	bool		active;
+
+	AcBeginAsOwner(&scope);
+	AcRunQuery("SELECT 1 FROM access_control.portal_user"
+			   " WHERE id = $1 AND status = 'active' AND can_login",
+			   1, types, values, true, SPI_OK_SELECT);
+	active = SPI_processed == 1;
+	AcEndAsOwner(&scope);
+	return active;
+}
+
+/*
  * THE RULE OF EFFECTIVE ACCESS.
  *
  * Returns, in cxt, every business the staff member can see with the
@@ -127,33 +209,13 @@ AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, Mem
 	TimestampTz key_expiry = DT_NOEND;
 	AcAccessMap *map;
 	int64		firm_id;
-	bool		isnull;
 	bool		manager;
 
 	AcBeginAsOwner(&scope);
-
-	values[0] = Int64GetDatum(staff_id);
-	AcRunQuery("SELECT firm_id, role IN ('owner', 'admin'), programmatic_access"
-			   "  FROM access_control.staff WHERE id = $1 AND status = 'active'",
-			   1, types, values, true, SPI_OK_SELECT);
-	if (SPI_processed != 1)
+	if (session_state(staff_id, key_id, now, &firm_id, &manager, &key_expiry) != AC_SESSION_OK)
 	{
 		AcEndAsOwner(&scope);
 		return empty_map(cxt, DT_NOEND);
-	}
-	firm_id = AcResultInt64(0, 1, &isnull);
-	manager = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-
-	if (key_id != 0)
-	{
-		bool		programmatic = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-															  SPI_tuptable->tupdesc, 3, &isnull));
-
-		if (!programmatic || !api_key_usable(key_id, staff_id, now, &key_expiry))
-		{
-			AcEndAsOwner(&scope);
-			return empty_map(cxt, DT_NOEND);
-		}
 	}
 
 	values[0] = Int64GetDatum(firm_id);

@@ -30,4 +30,16 @@ extern AcAccessMap *AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcC
 extern AcAccessMap *AcComputePortalAccess(int64 portal_user_id, const AcCatalog *catalog, MemoryContext cxt);
 extern const AcGrantedBusiness *AcFindBusiness(const AcAccessMap *map, int64 business_id);
 
+/* Why a staff session may not act (AcStaffSessionState), or AC_SESSION_OK. */
+typedef enum AcSessionState
+{
+	AC_SESSION_OK,
+	AC_SESSION_REMOVED,			/* unknown, or removed from the firm */
+	AC_SESSION_PROGRAMMATIC_OFF,	/* an API-key session; programmatic access off */
+	AC_SESSION_KEY_UNUSABLE		/* an API-key session; key revoked or expired */
+} AcSessionState;
+
+extern AcSessionState AcStaffSessionState(int64 staff_id, int64 key_id);
+extern bool AcPortalUserActive(int64 portal_user_id);
+
 #endif							/* AC_RULE_H */

@@ -121,6 +121,12 @@ UPDATE invoices SET amount = amount - 50 WHERE number = 'CED-001' RETURNING numb
 COMMIT;
 \echo '-- nobody (no actor set): nothing'
 SELECT count(*) AS invoices_nobody_sees FROM invoices;
+\echo '-- ... and nobody changes nothing: a forgotten set_actor (or SQL injection) is no takeover'
+SELECT t.attempt, demo_try(t.stmt, true) AS outcome
+  FROM (VALUES (1, 'add an admin', format($$SELECT access_control.add_staff(%s, 'intruder@evil.test', 'admin')$$, :firm)),
+               (2, 'give Mia everything', format($$SELECT access_control.grant_client_access(%s, NULL, 'administrator')$$, :mia)))
+       AS t(n, attempt, stmt)
+ ORDER BY t.n;
 RESET ROLE;
 
 \echo '== What Max may do on each client'

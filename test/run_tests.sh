@@ -2,7 +2,8 @@
 # Build, install and test the access_control extension.
 #
 #   1. build + install (directly as root, otherwise via sudo)
-#   2. in ONE throw-away cluster (pg_virtualenv):
+#   2. in ONE throw-away cluster (pg_virtualenv; with AC_CLUSTER=initdb, for
+#      a PostgreSQL built from source, one made with initdb and pg_ctl):
 #        - pg_regress tests   (make installcheck, sql/*.sql vs expected/*.out)
 #        - isolation specs    (test/isolation/specs/*.spec)
 #   3. TAP tests (test/t/*.pl); they initdb their own clusters, so when run as
@@ -82,7 +83,14 @@ PASSED=0
 FAILED=0
 LOGDIR=$(mktemp -d)
 TAPDIR=""
+CLUSTERDIR=""
+as_owner=()
 cleanup() {
+    # An interrupted run leaves its initdb cluster running: stop it.
+    if [ -n "$CLUSTERDIR" ] && [ -f "$CLUSTERDIR/data/postmaster.pid" ]; then
+        "${as_owner[@]}" "$PG_BINDIR/pg_ctl" -D "$CLUSTERDIR/data" -m immediate stop >/dev/null 2>&1
+    fi
+    [ -n "$CLUSTERDIR" ] && rm -rf "$CLUSTERDIR"
     rm -rf "$LOGDIR"
     [ -n "$TAPDIR" ] && rm -rf "$TAPDIR"
 }
@@ -139,12 +147,43 @@ if [ $build_rc -ne 0 ]; then
 fi
 
 # --- regression + isolation in one throw-away cluster ----------------------
-section "pg_virtualenv -t -v $PG_MAJOR (regression + isolation)"
 rm -f regression.diffs regression.out
-MAKE="$MAKE" PG_CONFIG="$PG_CONFIG" PG_MAJOR="$PG_MAJOR" PGXS_DIR="$PGXS_DIR" \
-    PGPORT="$(free_port)" pg_virtualenv -t -v "$PG_MAJOR" -- "$ROOT/test/run_tests.sh" --in-cluster "$LOGDIR" \
-    >"$LOGDIR/cluster.log" 2>&1
-venv_rc=$?
+if [ "${AC_CLUSTER:-}" = initdb ]; then
+    # A PostgreSQL built from source has no pg_virtualenv: make the cluster
+    # with initdb (as postgres when root: initdb refuses root), listening
+    # only on a socket in a private directory.
+    section "initdb + pg_ctl, PostgreSQL $PG_MAJOR (regression + isolation)"
+    CLUSTERDIR=$(mktemp -d)
+    if [ "$(id -u)" = 0 ]; then
+        chown postgres: "$CLUSTERDIR"
+        as_owner=(runuser -u postgres --)
+    fi
+    cluster_port=$(free_port)
+    {
+        "${as_owner[@]}" "$PG_BINDIR/initdb" -D "$CLUSTERDIR/data" -U postgres \
+            -A trust --no-sync &&
+        "${as_owner[@]}" "$PG_BINDIR/pg_ctl" -D "$CLUSTERDIR/data" -w \
+            -l "$CLUSTERDIR/server.log" \
+            -o "-c listen_addresses='' -k $CLUSTERDIR -p $cluster_port" start &&
+        MAKE="$MAKE" PG_CONFIG="$PG_CONFIG" PG_MAJOR="$PG_MAJOR" PGXS_DIR="$PGXS_DIR" \
+            PGHOST="$CLUSTERDIR" PGPORT="$cluster_port" PGUSER=postgres PGDATABASE=postgres \
+            "$ROOT/test/run_tests.sh" --in-cluster "$LOGDIR"
+    } >"$LOGDIR/cluster.log" 2>&1
+    venv_rc=$?
+    "${as_owner[@]}" "$PG_BINDIR/pg_ctl" -D "$CLUSTERDIR/data" -m fast stop \
+        >>"$LOGDIR/cluster.log" 2>&1
+    if [ $venv_rc -ne 0 ]; then
+        cat "$CLUSTERDIR/server.log" >>"$LOGDIR/cluster.log"
+    fi
+    rm -rf "$CLUSTERDIR"
+    CLUSTERDIR=""
+else
+    section "pg_virtualenv -t -v $PG_MAJOR (regression + isolation)"
+    MAKE="$MAKE" PG_CONFIG="$PG_CONFIG" PG_MAJOR="$PG_MAJOR" PGXS_DIR="$PGXS_DIR" \
+        PGPORT="$(free_port)" pg_virtualenv -t -v "$PG_MAJOR" -- "$ROOT/test/run_tests.sh" --in-cluster "$LOGDIR" \
+        >"$LOGDIR/cluster.log" 2>&1
+    venv_rc=$?
+fi
 cat "$LOGDIR/cluster.log"
 
 section "regression tests (pg_regress)"

@@ -32,7 +32,8 @@ COMMENT ON FUNCTION access_control_internal.not_null(anyelement, text) IS 'Inter
  * The row with this id of the table whose row type kind is (pass
  * NULL::access_control.staff and so on), locked FOR NO KEY UPDATE when
  * lock. Raises 22004 for a NULL id and 22023, with a hint saying where the
- * ids are listed, when there is no such row.
+ * ids are listed, when there is no such row. Raises 42501 first when
+ * nobody acts with authority (actor_authority).
  */
 CREATE FUNCTION access_control_internal.lookup(kind anyelement, id bigint, lock boolean DEFAULT false)
     RETURNS anyelement
@@ -44,6 +45,8 @@ DECLARE
     k record;
     n bigint;
 BEGIN
+    /* the authority check first: nobody learns even whether an id exists */
+    PERFORM access_control_internal.actor_authority();
     SELECT * INTO k
       FROM (VALUES ('access_control.staff'::regclass, 'staff_id', 'staff member', 'Staff ids are listed in access_control.staff.'),
                    ('access_control.firm', 'firm_id', 'firm', 'Firm ids are listed in access_control.firm.'),

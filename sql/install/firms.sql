@@ -41,19 +41,18 @@ CREATE INDEX ON access_control.firm_client (business_id);
 
 /*
  * Checks that the current actor may manage the firm's staff or access, and
- * raises 42501 when not. Without an actor, the caller's SQL privileges
- * (EXECUTE on the management function) already decided: the change is made
- * by "system". target_role is the role of the staff member being changed
- * (or being given); only owners may touch owners.
+ * raises 42501 when not: nobody (actor_authority) and other firms never
+ * may; system always may. target_role is the role of the staff member
+ * being changed (or being given); only owners may touch owners.
  */
 CREATE FUNCTION access_control_internal.authorize(firm_id bigint, target_role text DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    actor text := access_control.current_actor();
+    actor text := access_control_internal.actor_authority();
     me access_control.staff;
 BEGIN
-    IF actor IS NULL THEN
+    IF actor = 'system' THEN
         RETURN;
     END IF;
     IF access_control.current_staff_id() IS NULL THEN
@@ -101,7 +100,7 @@ BEGIN
     IF name IS NULL OR pg_catalog.btrim(name) = '' THEN
         RAISE EXCEPTION 'firm name must not be empty' USING ERRCODE = '22023', HINT = 'Pass the firm''s display name.';
     END IF;
-    IF access_control.current_actor() IS NOT NULL THEN
+    IF access_control.current_actor() <> 'system' THEN
         RAISE EXCEPTION 'permission denied to create a firm'
             USING ERRCODE = '42501', DETAIL = 'Firms are created by the system, not by an actor.';
     END IF;

@@ -48,9 +48,11 @@ CREATE FUNCTION access_control.grant_client_access(staff_id bigint, business_ids
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s access_control.staff := access_control_internal.active_staff(staff_id);
-    rid bigint := access_control_internal.client_role(s.firm_id, role);
+    rid bigint;
 BEGIN
+    /* authority first: the unknown-role hint lists the firm's own role names */
     PERFORM access_control_internal.authorize(s.firm_id);
+    rid := access_control_internal.client_role(s.firm_id, role);
     PERFORM access_control_internal.check_expiry(expires_at);
     IF business_ids IS NULL THEN
         SELECT pg_catalog.array_agg(fc.business_id) INTO business_ids

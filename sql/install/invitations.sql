@@ -24,9 +24,11 @@ CREATE TABLE access_control.invitation (
     last_sent_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     expires_at        timestamptz NOT NULL,
     accepted_staff_id bigint REFERENCES access_control.staff,
+    invited_by        bigint REFERENCES access_control.staff,   -- the staff member who sent it (NULL: system)
     CHECK ((status = 'accepted') = (accepted_staff_id IS NOT NULL))
 );
 CREATE UNIQUE INDEX invitation_one_pending ON access_control.invitation (firm_id, email) WHERE status = 'pending';
+CREATE INDEX invitation_invited_by ON access_control.invitation (invited_by) WHERE status = 'pending';
 COMMENT ON TABLE access_control.invitation IS 'Invitations to join a firm; tokens are stored only as keyed hashes';
 
 CREATE FUNCTION access_control_internal.issue_invitation_token(invitation_id bigint,
@@ -81,9 +83,10 @@ BEGIN
     iid := pg_catalog.nextval('access_control.invitation_id_seq'::pg_catalog.regclass);
     t := access_control_internal.issue_invitation_token(iid);
     INSERT INTO access_control.invitation (id, firm_id, email, role, first_name, last_name,
-                                           token_hash, secret_key_id, expires_at)
+                                           token_hash, secret_key_id, expires_at, invited_by)
     VALUES (iid, firm_id, e, role, first_name, last_name, t.token_hash, t.secret_key_id,
-            pg_catalog.now() + access_control_internal.setting_interval('access_control.invitation_ttl'));
+            pg_catalog.now() + access_control_internal.setting_interval('access_control.invitation_ttl'),
+            access_control.current_staff_id());
     PERFORM pg_catalog.pg_notify('access_control_invitation', iid::text);
     invitation_id := iid;
     token := t.token;
@@ -118,12 +121,24 @@ CREATE FUNCTION access_control.record_invitation_event(invitation_id bigint, sta
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    i access_control.invitation := access_control_internal.lookup(NULL::access_control.invitation, invitation_id, true);
+    i access_control.invitation;
     next_state text;
 BEGIN
+    /*
+     * A mail provider's webhook carries no user, and needs no actor: it
+     * only moves a delivery badge forward. An actor, when set, is checked.
+     */
+    PERFORM access_control_internal.not_null(invitation_id, 'invitation_id');
+    SELECT * INTO i FROM access_control.invitation v WHERE v.id = invitation_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'invitation % does not exist', invitation_id
+            USING ERRCODE = '22023', HINT = 'Pending invitations are listed in access_control.pending_invitations.';
+    END IF;
     PERFORM access_control_internal.check_choice(state, '{not_sent,sent,delivered,opened,bounced,spam_reported}', 'delivery state');
     PERFORM access_control_internal.not_null(occurred_at, 'occurred_at');
-    PERFORM access_control_internal.authorize(i.firm_id, i.role);
+    IF access_control.current_actor() IS NOT NULL THEN
+        PERFORM access_control_internal.authorize(i.firm_id, i.role);
+    END IF;
     /* an event from before the last send belongs to an earlier token */
     IF occurred_at < i.last_sent_at THEN
         RETURN i.delivery_state;
@@ -222,9 +237,9 @@ END $$;
 COMMENT ON FUNCTION access_control.accept_invitation(text, text, text) IS 'Accepts an invitation with its token: adds (or reactivates) the staff member and returns the staff id';
 
 /*
- * Pending invitations. Without an actor: all of them (the DBA decides who
- * may read the view). With a staff actor: its firm's, for owners and
- * admins. Never a token or a hash. The functions a view calls run with the
+ * Pending invitations. System (act_as_system, or a superuser with no
+ * actor): all of them. A staff actor: its firm's, for owners and admins.
+ * Nobody: none. Never a token or a hash. The functions a view calls run with the
  * rights of whoever reads it, so this one calls only functions PUBLIC may
  * execute: the cooldown is read from pg_settings as _setting_interval does.
  */
@@ -239,11 +254,32 @@ SELECT v.id, v.firm_id, v.email, v.role, v.delivery_state,
        v.created_at, v.last_sent_at, v.expires_at
   FROM access_control.invitation v
  WHERE v.status = 'pending'
-   AND (access_control.current_actor() IS NULL
+   AND ((access_control.current_actor() = 'system'
+        OR (access_control.current_actor() IS NULL
+            AND (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)))
         OR EXISTS (SELECT 1 FROM access_control.staff me
                     WHERE me.id = access_control.current_staff_id()
                       AND me.status = 'active' AND me.firm_id = v.firm_id
                       AND me.role IN ('owner', 'admin')));
+/*
+ * A removed staff member's pending invitations are cancelled with her,
+ * however the row was changed (each with its invitation.cancelled audit
+ * row): a fired admin cannot come back through an invitation she sent.
+ */
+CREATE FUNCTION access_control_internal.cancel_invitations_of_removed_staff() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE access_control.invitation v SET status = 'cancelled'
+     WHERE v.invited_by = NEW.id AND v.status = 'pending';
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION access_control_internal.cancel_invitations_of_removed_staff() IS 'Internal trigger: cancels the pending invitations a removed staff member sent';
+
+CREATE TRIGGER cancel_invitations AFTER UPDATE OF status ON access_control.staff
+    FOR EACH ROW WHEN (NEW.status = 'removed' AND OLD.status <> 'removed')
+    EXECUTE FUNCTION access_control_internal.cancel_invitations_of_removed_staff();
+
 COMMENT ON VIEW access_control.pending_invitations IS 'Pending invitations with their delivery state, without tokens, filtered by the current actor';
 REVOKE ALL ON TABLE access_control.invitation, access_control.pending_invitations FROM PUBLIC;
 REVOKE ALL ON SEQUENCE access_control.invitation_id_seq FROM PUBLIC;
@@ -254,6 +290,7 @@ REVOKE ALL ON FUNCTION
     access_control_internal.setting_interval,
     access_control.invite_staff,
     access_control_internal.next_delivery_state,
+    access_control_internal.cancel_invitations_of_removed_staff,
     access_control.record_invitation_event,
     access_control.resend_invitation,
     access_control.cancel_invitation,

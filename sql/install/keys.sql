@@ -53,9 +53,9 @@ CREATE FUNCTION access_control.create_api_key(staff_id bigint, label text, expir
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s access_control.staff := access_control_internal.active_staff(staff_id);
-    actor text := access_control.current_actor();
+    actor text := access_control_internal.actor_authority();
 BEGIN
-    IF actor IS NOT NULL THEN
+    IF actor <> 'system' THEN
         IF pg_catalog.current_setting('access_control.actor') LIKE '%:key:%' THEN
             RAISE EXCEPTION 'permission denied to create an API key'
                 USING ERRCODE = '42501', DETAIL = 'A session authenticated with an API key cannot create keys.';
@@ -109,15 +109,17 @@ CREATE TRIGGER revoke_api_keys AFTER UPDATE OF status ON access_control.staff
     EXECUTE FUNCTION access_control_internal.revoke_keys_of_removed_staff();
 
 /*
- * Without an actor: every key (the DBA decides who may read the view).
- * With a staff actor: its own keys, and every key of its firm for owners
- * and admins. Never a secret or a hash.
+ * System (act_as_system, or a superuser with no actor): every key. A staff
+ * actor: its own keys, and every key of its firm for owners and admins.
+ * Nobody: none. Never a secret or a hash.
  */
 CREATE VIEW access_control.api_keys WITH (security_barrier) AS
 SELECT k.id, k.staff_id, k.label, k.created_at, u.last_used_at, k.expires_at, k.revoked_at
   FROM access_control.api_key k
   LEFT JOIN access_control.api_key_usage u ON u.key_id = k.id
- WHERE access_control.current_actor() IS NULL
+ WHERE (access_control.current_actor() = 'system'
+        OR (access_control.current_actor() IS NULL
+            AND (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)))
     OR EXISTS (SELECT 1
                  FROM access_control.staff me
                  JOIN access_control.staff owner ON owner.id = k.staff_id

@@ -29,17 +29,17 @@ $$;
 COMMENT ON FUNCTION access_control_internal.closure(bigint) IS 'Internal: the mask with every implied permission added';
 
 /*
- * Raises 42501 unless the current actor speaks for the business: no actor
- * (the caller's SQL privileges decided), or a portal user of the business
- * holding users.manage there. Staff act for their firm, never for a client.
+ * Raises 42501 unless the current actor speaks for the business: system,
+ * or a portal user of the business holding users.manage there. Staff act
+ * for their firm, never for a client; nobody never acts (actor_authority).
  */
 CREATE FUNCTION access_control_internal.authorize_business(business_id bigint) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    actor text := access_control.current_actor();
+    actor text := access_control_internal.actor_authority();
 BEGIN
-    IF actor IS NULL THEN
+    IF actor = 'system' THEN
         RETURN;
     END IF;
     IF access_control.current_portal_user_id() IS NULL THEN
@@ -79,19 +79,31 @@ CREATE FUNCTION access_control.invite_partner_firm(business_id bigint, firm_id b
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     mask bigint;
+    held bigint;
     l access_control.firm_client;
 BEGIN
     PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
     PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
     PERFORM access_control_internal.authorize_business(business_id);
+    /* a portal user gives at most what she holds (with implications); system is not capped */
+    SELECT access_control.validate_permissions(u.permissions) INTO held
+      FROM access_control.portal_user u WHERE u.id = access_control.current_portal_user_id();
     IF ceiling IS NULL THEN
         SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) INTO mask
           FROM access_control.permission p WHERE p.read_only;
+        mask := mask & coalesce(held, -1);
     ELSIF pg_catalog.cardinality(ceiling) = 0 THEN
         RAISE EXCEPTION 'ceiling must name at least one permission'
             USING ERRCODE = '22023', HINT = 'Pass NULL for every read-only permission, or the permissions the firm may use.';
     ELSE
         mask := access_control_internal.closure(access_control.permission_mask(ceiling));
+        IF mask & ~coalesce(held, -1) <> 0 THEN
+            RAISE EXCEPTION 'permission denied to give a partner firm permissions the actor does not hold'
+                USING ERRCODE = '42501',
+                      DETAIL = pg_catalog.format('Actor %s does not hold %s on business %s.', access_control.current_actor(),
+                          pg_catalog.array_to_string(access_control.permission_names(mask & ~held), ', '), business_id),
+                      HINT = 'Pass a ceiling within your own permissions, or NULL for the read-only ones you hold.';
+        END IF;
     END IF;
     SELECT * INTO l FROM access_control.firm_client fc
      WHERE fc.firm_id = invite_partner_firm.firm_id AND fc.business_id = invite_partner_firm.business_id FOR NO KEY UPDATE;

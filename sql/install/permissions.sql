@@ -131,6 +131,17 @@ CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF ceiling ON acces
 CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OR DELETE ON access_control.permission
     FOR EACH ROW EXECUTE FUNCTION access_control_internal.check_permission_mask('implies');
 
+/*
+ * The row trigger checks each row against the catalog as it was before the
+ * statement; two rows of one statement that imply each other pass it. This
+ * one checks the catalog the statement left, for any statement shape.
+ */
+CREATE FUNCTION access_control_internal.check_permission_cycles() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'ac_check_permission_cycles';
+COMMENT ON FUNCTION access_control_internal.check_permission_cycles() IS 'Trigger: refuses an implication cycle in the permission catalog after each statement';
+CREATE TRIGGER check_permission_cycles AFTER INSERT OR UPDATE ON access_control.permission
+    FOR EACH STATEMENT EXECUTE FUNCTION access_control_internal.check_permission_cycles();
+
 /* Raises 22004 for a NULL array and 22023 for an unknown or NULL name; returns the mask. */
 CREATE FUNCTION access_control_internal.permissions_arg(names text[], what text) RETURNS bigint
     LANGUAGE plpgsql STABLE
@@ -151,7 +162,7 @@ DECLARE
     old_read_only bigint;
     implied bigint;
 BEGIN
-    IF access_control.current_actor() IS NOT NULL THEN
+    IF access_control_internal.actor_authority() <> 'system' THEN
         RAISE EXCEPTION 'permission denied to define a permission'
             USING ERRCODE = '42501', DETAIL = 'The permission catalog is shared by every firm and is defined by the system, not by an actor.';
     END IF;
@@ -346,6 +357,7 @@ REVOKE ALL ON FUNCTION
     access_control.staff_effective_permissions,
     access_control.validate_permissions,
     access_control_internal.check_permission_mask,
+    access_control_internal.check_permission_cycles,
     access_control_internal.permissions_arg,
     access_control.define_permission,
     access_control_internal.client_role,

@@ -19,7 +19,7 @@ CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF permissions ON a
  * Raises 42501 unless the current actor may manage the portal records of
  * the business with the given permission (users.manage or contacts.manage),
  * giving a record permissions grant_mask that replace old_mask:
- *   - no actor: the caller's SQL privileges already decided (system);
+ *   - system: always; nobody: never (actor_authority);
  *   - a portal actor: an active login user of this same business holding
  *     the permission, that holds (with implications) every permission it
  *     gives and every permission the record had;
@@ -32,14 +32,14 @@ CREATE FUNCTION access_control_internal.authorize_portal(business_id bigint, nee
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    actor text := access_control.current_actor();
+    actor text := access_control_internal.actor_authority();
     held bigint;
     touched bigint := access_control.validate_permissions(grant_mask) | access_control.validate_permissions(old_mask);
     need bigint := access_control.permission_mask(ARRAY[needed]);
     me_portal access_control.portal_user;
     me_staff access_control.staff;
 BEGIN
-    IF actor IS NULL THEN
+    IF actor = 'system' THEN
         RETURN;
     ELSIF access_control.current_portal_user_id() IS NOT NULL THEN
         SELECT * INTO me_portal FROM access_control.portal_user u WHERE u.id = access_control.current_portal_user_id();

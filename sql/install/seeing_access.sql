@@ -14,9 +14,9 @@ CREATE FUNCTION access_control_internal.may_see_staff(s access_control.staff) RE
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    actor text := access_control.current_actor();
+    actor text := access_control_internal.actor_authority();
 BEGIN
-    IF actor IS NULL OR access_control.current_staff_id() = s.id THEN
+    IF actor = 'system' OR access_control.current_staff_id() = s.id THEN
         RETURN;
     END IF;
     IF access_control.current_staff_id() IS NULL THEN
@@ -98,11 +98,11 @@ CREATE FUNCTION access_control.business_access(business_id bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    actor text := access_control.current_actor();
+    actor text := access_control_internal.actor_authority();
     me access_control.staff;
 BEGIN
     PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
-    IF actor IS NOT NULL THEN
+    IF actor <> 'system' THEN
         SELECT * INTO me FROM access_control.staff s WHERE s.id = access_control.current_staff_id();
         IF me.id IS NULL OR me.status <> 'active' OR me.role NOT IN ('owner', 'admin') THEN
             RAISE EXCEPTION 'permission denied to see who has access to business %', business_id

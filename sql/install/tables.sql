@@ -9,6 +9,8 @@
  *   - audited: the audit trigger (see audit);
  *   - dump_filter: which rows pg_dump saves: the two tables this script
  *     seeds dump only the rows added later (see permissions).
+ * Every one but audit_log (which has a guard of its own) refuses TRUNCATE
+ * (refuse_truncate): it would change access with no audit row.
  */
 CREATE FUNCTION access_control_internal.access_tables()
     RETURNS TABLE (name name, cache_scope text, audited boolean, dump_filter text)
@@ -33,6 +35,18 @@ CREATE FUNCTION access_control_internal.access_tables()
 $$;
 COMMENT ON FUNCTION access_control_internal.access_tables() IS 'Internal: the extension''s tables, with their cache scope, whether they are audited and which rows pg_dump saves';
 REVOKE ALL ON FUNCTION access_control_internal.access_tables FROM PUBLIC;
+
+CREATE FUNCTION access_control_internal.refuse_truncate() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RAISE EXCEPTION 'TRUNCATE of access_control.% is not allowed', TG_TABLE_NAME
+        USING ERRCODE = '42501',
+              DETAIL = 'Truncating an access table would change access without an audit row.',
+              HINT = 'Remove rows with DELETE (audited), or through the management functions.';
+END $$;
+COMMENT ON FUNCTION access_control_internal.refuse_truncate() IS 'Internal trigger: refuses TRUNCATE of an access table, even for a superuser';
+REVOKE ALL ON FUNCTION access_control_internal.refuse_truncate FROM PUBLIC;
 
 DO $$
 DECLARE
@@ -67,6 +81,11 @@ BEGIN
         END IF;
         IF t.audited THEN
             PERFORM access_control_internal.audit_table(tbl::regclass);
+        END IF;
+        IF t.name <> 'audit_log' THEN
+            EXECUTE pg_catalog.format('CREATE TRIGGER refuse_truncate BEFORE TRUNCATE ON %s
+                            FOR EACH STATEMENT EXECUTE FUNCTION access_control_internal.refuse_truncate()', tbl);
+            EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER refuse_truncate', tbl);
         END IF;
         EXECUTE pg_catalog.format('CREATE TRIGGER restore_guard BEFORE INSERT ON %s
                         FOR EACH STATEMENT EXECUTE FUNCTION access_control_internal.restore_guard()', tbl);

@@ -44,3 +44,7 @@ BEGIN
     END LOOP;
 END $$;
 
+
+/* Invitations record who sent them, so that removing her cancels them. */
+ALTER TABLE access_control.invitation ADD COLUMN invited_by bigint REFERENCES access_control.staff;
+CREATE INDEX invitation_invited_by ON access_control.invitation (invited_by) WHERE status = 'pending';
