@@ -13,6 +13,9 @@
 #   make bench  -- build, then the benchmark of test/bench in a cluster of
 #                  its own (a private installation), cached in
 #                  test/bench/data; not part of test
+#   make test-citus -- build Citus once from its source tarball, then check the
+#                  extension on a local coordinator and two workers
+#                  (test/citus/run.sh); ends with "N passed, N failed"
 
 PG_CONFIG ?= pg_config
 
@@ -83,7 +86,7 @@ PG_MAJOR := $(shell $(PG_CONFIG) --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1
 
 DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) libsodium-dev libipc-run-perl
 
-.PHONY: deps demo test test-all bench install-as-needed
+.PHONY: deps demo test test-all test-citus bench install-as-needed
 
 deps:
 	@missing=""; \
@@ -133,6 +136,11 @@ endif
 # The system version, 17 and 18, one after another; ends with the sum.
 test-all:
 	@MAKE='$(MAKE)' test/pg_versions.sh test-all
+
+# A coordinator and two workers of Citus on localhost (see test/citus/run.sh,
+# which installs Citus and this extension under its install lock).
+test-citus: deps
+	@PG_CONFIG='$(PG_CONFIG)' test/citus/run.sh
 
 # The benchmark: builds, then test/bench/run.sh installs the build into a
 # private copy of PostgreSQL and keeps its own cluster in test/bench/data
