@@ -27,7 +27,7 @@ SELECT access_control.protect_table('portal_bills', 'business_id', 'bills.view',
 CREATE ROLE portal_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON portal_bills TO portal_app;
 GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint), access_control.set_portal_actor(bigint),
-    access_control.add_portal_user(bigint, text, text[]), access_control.set_portal_permissions(bigint, text[]),
+    access_control.add_portal_user(bigint, text, text[], text, text), access_control.set_portal_permissions(bigint, text[]),
     access_control.remove_portal_user(bigint), access_control.add_contact(bigint, text, text) TO portal_app;
 
 -- the system adds Acme's first user with every permission (NULL = all)
