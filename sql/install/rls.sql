@@ -18,7 +18,8 @@
  * subquery, once per statement (cast to bigint[], so that ANY takes the
  * array it returns rather than reading the subquery as a set of rows), and
  * the row is matched by an indexed column against its answer; portal_user,
- * invitation and audit_log call has_permission per row, which answers from the actor's cached map.
+ * invitation and audit_log call has_permission per row, which answers
+ * from the actor's cached map.
  */
 ALTER TABLE access_control.firm ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.firm FOR SELECT USING (
