@@ -25,7 +25,7 @@ GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint), access_control.set_p
     access_control.invite_partner_firm(bigint, bigint, text[]),
     access_control.accept_partner_invitation(bigint, bigint),
     access_control.disconnect_partner(bigint, bigint),
-    access_control.add_portal_user(bigint, text, text[]) TO ceiling_app;
+    access_control.add_portal_user(bigint, text, text[], text, text) TO ceiling_app;
 SET SESSION AUTHORIZATION ceiling_app;
 
 -- The attack: a ceiling of what she does not hold.

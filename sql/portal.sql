@@ -27,14 +27,14 @@ SELECT access_control.protect_table('portal_bills', 'business_id', 'bills.view',
 CREATE ROLE portal_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON portal_bills TO portal_app;
 GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint), access_control.set_portal_actor(bigint),
-    access_control.add_portal_user(bigint, text, text[]), access_control.set_portal_permissions(bigint, text[]),
+    access_control.add_portal_user(bigint, text, text[], text, text), access_control.set_portal_permissions(bigint, text[]),
     access_control.remove_portal_user(bigint), access_control.add_contact(bigint, text, text) TO portal_app;
 
--- the system adds Acme's first user with every permission (NULL = all)
+-- the system adds Acme's first user with All Permissions (NULL, a standing choice)
 SELECT access_control.add_portal_user(:acme, 'Boss@Acme.example') AS boss \gset
 SELECT access_control.add_portal_user(:globex, 'gina@globex.example', '{bills.view}') AS gina \gset
 SELECT :boss AS boss, :gina AS gina;
-SELECT id, email, status, can_login, access_control.permission_names(permissions) = (SELECT array_agg(name ORDER BY name) FROM access_control.permission) AS all_permissions
+SELECT id, email, status, can_login, permissions IS NULL AS all_permissions
   FROM access_control.portal_user WHERE id IN (:boss, :gina) ORDER BY id;
 
 -- Acme's boss adds an AP user who manages users and reads bills
@@ -177,7 +177,7 @@ SELECT access_control.set_portal_permissions(:ap, NULL);
 SELECT access_control.add_contact(:acme, 'cfo@acme.example', 'Pat Again');
 SELECT access_control.add_contact(:acme, 'z@acme.example', ' ');
 SELECT email, status, can_login,
-       CASE WHEN permissions = (SELECT bit_or(pg_catalog.int8shl(1, bit)) FROM access_control.permission) THEN 'all'
+       CASE WHEN permissions IS NULL THEN 'all'
             ELSE access_control.permission_names(permissions)::text END AS permissions
   FROM access_control.portal_user WHERE business_id IN (:acme, :globex) ORDER BY email;
 

@@ -69,6 +69,9 @@ map_from_result(const AcCatalog *catalog, MemoryContext cxt, bool full_base, uin
 
 		map->items[i].business_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
 		base = full_base ? catalog->all : DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
+		/* a NULL base is a portal user's All Permissions: the whole catalog */
+		if (!full_base && isnull)
+			base = catalog->all;
 		ceiling = DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
 		/* most rows share a base: close it over implications once */
 		if (base != last_base || i == 0)
@@ -353,7 +356,10 @@ AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, Oid
 
 /*
  * Returns, in cxt, the one business a portal user sees with its own
- * permissions (closed over implications); empty when the user is removed
+ * permissions (closed over implications; NULL permissions, All
+ * Permissions, are every permission of the catalog the map is built
+ * from, so a permission defined later is held once the catalog change
+ * drops the cached maps); empty when the user is removed
  * or is a contact without login (exists: the user can log in, whatever
  * its status). The query runs as owner, the extension's owner.
  */

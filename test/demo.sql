@@ -78,7 +78,7 @@ GRANT EXECUTE ON FUNCTION
     access_control.record_invitation_event(bigint, text, timestamptz),
     access_control.resend_invitation(bigint),
     access_control.create_api_key(bigint, text, timestamptz),
-    access_control.add_portal_user(bigint, text, text[]),
+    access_control.add_portal_user(bigint, text, text[], text, text),
     access_control.invite_partner_firm(bigint, bigint, text[]),
     access_control.accept_partner_invitation(bigint, bigint),
     access_control.disconnect_partner(bigint, bigint),

@@ -86,7 +86,7 @@ BEGIN
     PERFORM access_control_internal.lookup(NULL::access_control.firm, firm_id);
     PERFORM access_control_internal.authorize_business(business_id);
     /* a portal user gives at most what she holds (with implications); system is not capped */
-    SELECT access_control.validate_permissions(u.permissions) INTO held
+    SELECT access_control.validate_permissions(access_control_internal.portal_mask(u.permissions)) INTO held
       FROM access_control.portal_user u WHERE u.id = access_control.current_portal_user_id();
     IF ceiling IS NULL THEN
         SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) INTO mask

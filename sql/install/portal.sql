@@ -7,11 +7,30 @@ CREATE TABLE access_control.portal_user (
     business_id bigint NOT NULL REFERENCES access_control.business,
     email       text NOT NULL CHECK (email = lower(email)),
     name        text,
-    permissions bigint NOT NULL DEFAULT 0,
+    permissions bigint DEFAULT 0,   -- NULL: All Permissions, those defined later too
     status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
     can_login   boolean NOT NULL DEFAULT true,
-    UNIQUE (business_id, email)
+    UNIQUE (business_id, email),
+    first_name  text,
+    last_name   text
 );
+COMMENT ON COLUMN access_control.portal_user.permissions IS 'The user''s permissions; NULL: All Permissions, a standing choice that includes permissions defined later';
+
+/* Every permission in the catalog: what a NULL portal mask stands for. */
+CREATE FUNCTION access_control_internal.all_permissions() RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) FROM access_control.permission p
+$$;
+COMMENT ON FUNCTION access_control_internal.all_permissions() IS 'Internal: the mask of every permission in the catalog';
+
+/* A portal user's mask as it stands now: NULL (All Permissions) is the whole catalog. */
+CREATE FUNCTION access_control_internal.portal_mask(permissions bigint) RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(permissions, access_control_internal.all_permissions())
+$$;
+COMMENT ON FUNCTION access_control_internal.portal_mask(bigint) IS 'Internal: a portal mask with NULL (All Permissions) read as every permission in the catalog';
 CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF permissions ON access_control.portal_user
     FOR EACH ROW EXECUTE FUNCTION access_control_internal.check_permission_mask('permissions');
 
@@ -34,7 +53,8 @@ CREATE FUNCTION access_control_internal.authorize_portal(business_id bigint, nee
 DECLARE
     actor text := access_control_internal.actor_authority();
     held bigint;
-    touched bigint := access_control.validate_permissions(grant_mask) | access_control.validate_permissions(old_mask);
+    touched bigint := access_control.validate_permissions(access_control_internal.portal_mask(grant_mask))
+                    | access_control.validate_permissions(access_control_internal.portal_mask(old_mask));
     need bigint := access_control.permission_mask(ARRAY[needed]);
     me_portal access_control.portal_user;
     me_staff access_control.staff;
@@ -48,7 +68,7 @@ BEGIN
             RAISE EXCEPTION 'permission denied to manage the portal users of business %', business_id
                 USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not an active portal user of this business.', actor);
         END IF;
-        held := access_control.validate_permissions(me_portal.permissions);
+        held := access_control.validate_permissions(access_control_internal.portal_mask(me_portal.permissions));
     ELSE
         SELECT * INTO me_staff FROM access_control.staff s WHERE s.id = access_control.current_staff_id();
         IF me_staff.status IS DISTINCT FROM 'active' OR me_staff.role = 'member' THEN
@@ -74,7 +94,8 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control_internal.authorize_portal(bigint, text, bigint, bigint) IS 'Internal: raises 42501 unless the current actor may manage the business''s portal records and holds every permission touched';
 
-CREATE FUNCTION access_control.add_portal_user(business_id bigint, email text, permissions text[] DEFAULT NULL) RETURNS bigint
+CREATE FUNCTION access_control.add_portal_user(business_id bigint, email text, permissions text[] DEFAULT NULL,
+    first_name text DEFAULT NULL, last_name text DEFAULT NULL) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -83,9 +104,8 @@ DECLARE
     u access_control.portal_user;
 BEGIN
     PERFORM access_control_internal.lookup(NULL::access_control.business, business_id);
-    IF permissions IS NULL THEN
-        SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, p.bit)), 0) INTO mask FROM access_control.permission p;
-    ELSE
+    /* NULL stays NULL: All Permissions, those defined later too */
+    IF permissions IS NOT NULL THEN
         mask := access_control.permission_mask(permissions);
     END IF;
     SELECT * INTO u FROM access_control.portal_user p
@@ -93,19 +113,21 @@ BEGIN
     PERFORM access_control_internal.authorize_portal(business_id, 'users.manage', mask,
         CASE WHEN u.status = 'active' THEN u.permissions ELSE 0 END);
     IF u.id IS NULL THEN
-        INSERT INTO access_control.portal_user (business_id, email, permissions)
-        VALUES (business_id, e, mask) RETURNING id INTO u.id;
+        INSERT INTO access_control.portal_user (business_id, email, permissions, first_name, last_name)
+        VALUES (business_id, e, mask, add_portal_user.first_name, add_portal_user.last_name) RETURNING id INTO u.id;
     ELSIF u.status = 'active' AND u.can_login THEN
         RAISE EXCEPTION 'portal user "%" already exists in business %', e, business_id
             USING ERRCODE = '23505', HINT = 'Use set_portal_permissions to change the permissions of an existing portal user.';
     ELSE
         /* a removed user comes back, and a contact gets a login, in the same row */
-        UPDATE access_control.portal_user p SET status = 'active', can_login = true, permissions = mask
+        UPDATE access_control.portal_user p SET status = 'active', can_login = true, permissions = mask,
+               first_name = coalesce(add_portal_user.first_name, p.first_name),
+               last_name = coalesce(add_portal_user.last_name, p.last_name)
          WHERE p.id = u.id;
     END IF;
     RETURN u.id;
 END $$;
-COMMENT ON FUNCTION access_control.add_portal_user(bigint, text, text[]) IS 'Adds (or reactivates) a login user of the business with these permissions (NULL: all); returns its id';
+COMMENT ON FUNCTION access_control.add_portal_user(bigint, text, text[], text, text) IS 'Adds (or reactivates) a login user of the business with these permissions (NULL: All Permissions, those defined later too); returns its id';
 
 CREATE FUNCTION access_control.set_portal_permissions(portal_user_id bigint, permissions text[]) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -120,7 +142,7 @@ BEGIN
                 CASE WHEN u.can_login THEN 'removed' ELSE 'a contact' END
             USING ERRCODE = '55000', HINT = 'Add the user again with add_portal_user first.';
     END IF;
-    UPDATE access_control.portal_user p SET permissions = mask WHERE p.id = u.id AND p.permissions <> mask;
+    UPDATE access_control.portal_user p SET permissions = mask WHERE p.id = u.id AND p.permissions IS DISTINCT FROM mask;
 END $$;
 COMMENT ON FUNCTION access_control.set_portal_permissions(bigint, text[]) IS 'Replaces a portal user''s permissions';
 
@@ -168,6 +190,8 @@ COMMENT ON FUNCTION access_control.add_contact(bigint, text, text) IS 'Adds a co
 REVOKE ALL ON TABLE access_control.portal_user FROM PUBLIC;
 REVOKE ALL ON SEQUENCE access_control.portal_user_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
+    access_control_internal.all_permissions,
+    access_control_internal.portal_mask,
     access_control_internal.authorize_portal,
     access_control.add_portal_user,
     access_control.set_portal_permissions,

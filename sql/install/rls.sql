@@ -17,8 +17,9 @@
  * alone reads it, and no policy recurses. Each reader runs in a scalar
  * subquery, once per statement (cast to bigint[], so that ANY takes the
  * array it returns rather than reading the subquery as a set of rows), and
- * the row is matched by an indexed column against its answer; portal_user and audit_log call has_permission
- * per row, which answers from the actor's cached map.
+ * the row is matched by an indexed column against its answer; portal_user,
+ * invitation and audit_log call has_permission per row, which answers
+ * from the actor's cached map.
  */
 ALTER TABLE access_control.firm ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.firm FOR SELECT USING (
@@ -88,7 +89,8 @@ CREATE POLICY access_control_read ON access_control.api_key_usage FOR SELECT USI
 ALTER TABLE access_control.invitation ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.invitation FOR SELECT USING (
     (SELECT access_control_internal.reader_is_system())
-    OR firm_id = (SELECT access_control_internal.reader_managed_firm()));
+    OR firm_id = (SELECT access_control_internal.reader_managed_firm())
+    OR (business_id IS NOT NULL AND access_control.has_permission(business_id, 'users.manage')));
 
 ALTER TABLE access_control.audit_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.audit_log FOR SELECT USING (

@@ -9,6 +9,9 @@ CREATE TRIGGER check_permission_cycles AFTER INSERT OR UPDATE ON access_control.
 CREATE TRIGGER cancel_invitations AFTER UPDATE OF status ON access_control.staff
     FOR EACH ROW WHEN (NEW.status = 'removed' AND OLD.status <> 'removed')
     EXECUTE FUNCTION access_control_internal.cancel_invitations_of_removed_staff();
+CREATE TRIGGER cancel_invitations AFTER UPDATE OF status ON access_control.portal_user
+    FOR EACH ROW WHEN (NEW.status = 'removed' AND OLD.status <> 'removed')
+    EXECUTE FUNCTION access_control_internal.cancel_invitations_of_removed_portal_user();
 
 DO $$
 DECLARE

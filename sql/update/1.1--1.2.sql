@@ -102,3 +102,33 @@ UPDATE access_control.firm_client fc
        connected_at = CASE WHEN fc.status = 'pending' THEN NULL ELSE fc.created_at END
   FROM (SELECT coalesce(bit_or(int8shl(1, p.bit)), 0) AS mask FROM access_control.permission p) all_bits;
 ALTER TABLE access_control.firm_client ENABLE TRIGGER audit;
+
+/*
+ * Portal users have names, and NULL permissions stand for All Permissions
+ * (those defined later too). Users added before 1.2 keep the list they
+ * were given. add_portal_user takes the names: the old signature goes.
+ */
+ALTER TABLE access_control.portal_user ALTER COLUMN permissions DROP NOT NULL;
+ALTER TABLE access_control.portal_user ADD COLUMN first_name text;
+ALTER TABLE access_control.portal_user ADD COLUMN last_name text;
+DROP FUNCTION access_control.add_portal_user(bigint, text, text[]);
+
+/* Invitations invite portal users too: a business, its permissions, who accepted or sent it. */
+ALTER TABLE access_control.invitation ALTER COLUMN firm_id DROP NOT NULL;
+ALTER TABLE access_control.invitation ALTER COLUMN role DROP NOT NULL;
+ALTER TABLE access_control.invitation ADD COLUMN business_id bigint REFERENCES access_control.business;
+ALTER TABLE access_control.invitation ADD COLUMN permissions bigint;
+ALTER TABLE access_control.invitation ADD COLUMN accepted_portal_user_id bigint REFERENCES access_control.portal_user;
+ALTER TABLE access_control.invitation ADD COLUMN invited_by_portal_user bigint REFERENCES access_control.portal_user;
+ALTER TABLE access_control.invitation DROP CONSTRAINT invitation_check;
+ALTER TABLE access_control.invitation ADD CONSTRAINT invitation_check
+    CHECK ((status = 'accepted') = (accepted_staff_id IS NOT NULL OR accepted_portal_user_id IS NOT NULL));
+ALTER TABLE access_control.invitation ADD CONSTRAINT invitation_kind_check
+    CHECK (CASE WHEN business_id IS NULL
+                THEN firm_id IS NOT NULL AND role IS NOT NULL AND permissions IS NULL
+                     AND accepted_portal_user_id IS NULL AND invited_by_portal_user IS NULL
+                ELSE firm_id IS NULL AND role IS NULL AND accepted_staff_id IS NULL END);
+CREATE UNIQUE INDEX invitation_one_pending_portal ON access_control.invitation (business_id, email) WHERE status = 'pending';
+CREATE INDEX invitation_invited_by_portal_user ON access_control.invitation (invited_by_portal_user) WHERE status = 'pending';
+CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF permissions ON access_control.invitation
+    FOR EACH ROW EXECUTE FUNCTION access_control_internal.check_permission_mask('permissions');
