@@ -246,7 +246,9 @@ AcPortalUserActive(int64 portal_user_id)
  *     (access_control.firm_client) is active;
  *   - owners and admins: base = every permission in the catalog;
  *   - members: base = OR of the client roles of every unexpired grant, made
- *     directly or to a team the member is in; no grant, no access;
+ *     directly, to a team the member is in, or as the member's standing
+ *     all-clients grant (which reaches every active link of the firm,
+ *     links made later included); no grant, no access;
  *   - effective = closure(base) & link ceiling, where the closure adds
  *     every permission the base implies.
  * A portal user sees only its own business, with its own permissions
@@ -331,7 +333,14 @@ AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, Oid
 				 "        SELECT tg.business_id, tg.role_id, tg.expires_at"
 				 "          FROM access_control.team_member tm"
 				 "          JOIN access_control.team_grant tg ON tg.team_id" EQ "tm.team_id"
-				 "         WHERE tm.staff_id" EQ "$2) g"
+				 "         WHERE tm.staff_id" EQ "$2"
+				 "        UNION ALL"
+				 /* the standing all-clients grant: every active link, today's and later ones */
+				 "        SELECT al.business_id, a.role_id, a.expires_at"
+				 "          FROM access_control.all_clients_grant a"
+				 "          JOIN access_control.firm_client al ON al.firm_id" EQ "$1"
+				 "                                            AND al.status" EQ "'active'"
+				 "         WHERE a.staff_id" EQ "$2) g"
 				 "  JOIN access_control.client_role r ON r.id" EQ "g.role_id"
 				 /* one lookup of the link per grant, never the firm's every link */
 				 "  CROSS JOIN LATERAL (SELECT l.ceiling FROM access_control.firm_client l"

@@ -102,3 +102,34 @@ UPDATE access_control.firm_client fc
        connected_at = CASE WHEN fc.status = 'pending' THEN NULL ELSE fc.created_at END
   FROM (SELECT coalesce(bit_or(int8shl(1, p.bit)), 0) AS mask FROM access_control.permission p) all_bits;
 ALTER TABLE access_control.firm_client ENABLE TRIGGER audit;
+
+/*
+ * staff_access and business_access return more columns: the replayed
+ * CREATE OR REPLACE cannot change a result type, so the old ones go.
+ */
+DROP FUNCTION access_control.staff_access(bigint);
+DROP FUNCTION access_control.business_access(bigint);
+
+/*
+ * The standing all-clients grant. Its audit and refuse_truncate triggers
+ * come with the other tables' (the .post.sql file); the cache triggers,
+ * the restore guard and the pg_dump registration here.
+ */
+CREATE TABLE access_control.all_clients_grant (
+    staff_id    bigint PRIMARY KEY REFERENCES access_control.staff,
+    role_id     bigint NOT NULL REFERENCES access_control.client_role,
+    expires_at  timestamptz,
+    granted_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON access_control.all_clients_grant (role_id);
+CREATE TRIGGER invalidate_cache BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON access_control.all_clients_grant FOR EACH STATEMENT
+    EXECUTE FUNCTION access_control_internal.invalidate_cache('rows');
+ALTER TABLE access_control.all_clients_grant ENABLE ALWAYS TRIGGER invalidate_cache;
+CREATE TRIGGER invalidate_row AFTER INSERT OR UPDATE OR DELETE
+    ON access_control.all_clients_grant FOR EACH ROW
+    EXECUTE FUNCTION access_control_internal.invalidate_row('all_clients_grant');
+ALTER TABLE access_control.all_clients_grant ENABLE ALWAYS TRIGGER invalidate_row;
+CREATE TRIGGER restore_guard BEFORE INSERT ON access_control.all_clients_grant
+    FOR EACH STATEMENT EXECUTE FUNCTION access_control_internal.restore_guard();
+SELECT pg_catalog.pg_extension_config_dump('access_control.all_clients_grant', '');
