@@ -863,7 +863,7 @@ send_row_keys(const char *table, HeapTuple tuple, TupleDesc desc)
 	else if (strcmp(table, "firm_client") == 0 || strcmp(table, "team") == 0)
 		send_key(KEY_FIRM, column_int8(tuple, desc, "firm_id"));
 	else if (strcmp(table, "staff_grant") == 0 || strcmp(table, "team_member") == 0 ||
-			 strcmp(table, "api_key") == 0)
+			 strcmp(table, "all_clients_grant") == 0 || strcmp(table, "api_key") == 0)
 		send_key(KEY_STAFF, column_int8(tuple, desc, "staff_id"));
 	else if (strcmp(table, "team_grant") == 0)
 	{

@@ -11,8 +11,10 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "nodes/parsenodes.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "owner.h"
@@ -114,6 +116,7 @@ empty_map(MemoryContext cxt, TimestampTz valid_until)
 static SPIPlanPtr staff_plan = NULL;
 static SPIPlanPtr manager_plan = NULL;
 static SPIPlanPtr member_plan = NULL;
+static SPIPlanPtr member_plan_11 = NULL;
 static SPIPlanPtr portal_plan = NULL;
 static SPIPlanPtr key_plan = NULL;
 static SPIPlanPtr staff_exists_plan = NULL;
@@ -135,6 +138,19 @@ run_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, Datum *values
 
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "access_control query failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * Returns true when the schema has the standing all-clients grant's table
+ * (1.2 on): a backend running the new library over an older schema, until
+ * ALTER EXTENSION UPDATE, reads the grants that schema has.
+ */
+static bool
+all_clients_table_exists(void)
+{
+	Oid			nsp = get_namespace_oid("access_control", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("all_clients_grant", nsp));
 }
 
 /*
@@ -249,7 +265,9 @@ AcPortalUserActive(int64 portal_user_id)
  *     (access_control.firm_client) is active;
  *   - owners and admins: base = every permission in the catalog;
  *   - members: base = OR of the client roles of every unexpired grant, made
- *     directly or to a team the member is in; no grant, no access;
+ *     directly, to a team the member is in, or as the member's standing
+ *     all-clients grant (which reaches every active link of the firm,
+ *     links made later included); no grant, no access;
  *   - effective = closure(base) & link ceiling, where the closure adds
  *     every permission the base implies.
  * A portal user sees only its own business, with its own permissions
@@ -324,8 +342,35 @@ AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, Oid
 				 "  FROM access_control.firm_client fc"
 				 " WHERE fc.firm_id" EQ "$1 AND fc.status" EQ "'active'",
 				 1, types, values);
-	else
+	else if (all_clients_table_exists())
 		run_kept(&member_plan,
+				 "SELECT g.business_id, pg_catalog.bit_or(r.permissions), fc.ceiling,"
+				 "       pg_catalog.min(g.expires_at)"
+				 "  FROM (SELECT sg.business_id, sg.role_id, sg.expires_at"
+				 "          FROM access_control.staff_grant sg WHERE sg.staff_id" EQ "$2"
+				 "        UNION ALL"
+				 "        SELECT tg.business_id, tg.role_id, tg.expires_at"
+				 "          FROM access_control.team_member tm"
+				 "          JOIN access_control.team_grant tg ON tg.team_id" EQ "tm.team_id"
+				 "         WHERE tm.staff_id" EQ "$2"
+				 "        UNION ALL"
+				 /* the standing all-clients grant: every active link, today's and later ones */
+				 "        SELECT al.business_id, a.role_id, a.expires_at"
+				 "          FROM access_control.all_clients_grant a"
+				 "          JOIN access_control.firm_client al ON al.firm_id" EQ "$1"
+				 "                                            AND al.status" EQ "'active'"
+				 "         WHERE a.staff_id" EQ "$2) g"
+				 "  JOIN access_control.client_role r ON r.id" EQ "g.role_id"
+				 /* one lookup of the link per grant, never the firm's every link */
+				 "  CROSS JOIN LATERAL (SELECT l.ceiling FROM access_control.firm_client l"
+				 "                       WHERE l.firm_id" EQ "$1 AND l.business_id" EQ "g.business_id"
+				 "                         AND l.status" EQ "'active' OFFSET 0) fc"
+				 " WHERE g.expires_at IS NULL OR g.expires_at OPERATOR(pg_catalog.>) $3"
+				 " GROUP BY g.business_id, fc.ceiling",
+				 3, types, values);
+	else
+		/* the 1.0 and 1.1 schemas, until ALTER EXTENSION UPDATE: no standing grant */
+		run_kept(&member_plan_11,
 				 "SELECT g.business_id, pg_catalog.bit_or(r.permissions), fc.ceiling,"
 				 "       pg_catalog.min(g.expires_at)"
 				 "  FROM (SELECT sg.business_id, sg.role_id, sg.expires_at"

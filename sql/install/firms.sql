@@ -163,8 +163,9 @@ END $$;
 COMMENT ON FUNCTION access_control_internal.keep_an_owner(bigint, bigint) IS 'Internal: raises 55000 when staff_id is the firm''s last active owner';
 
 /*
- * Deletes the direct grants and team memberships of a member who becomes
- * an owner or admin, with a NOTICE saying what went.
+ * Deletes the direct grants (the all-clients one counted among them) and
+ * team memberships of a member who becomes an owner or admin, with a
+ * NOTICE saying what went.
  */
 CREATE FUNCTION access_control_internal.drop_member_grants(staff_id bigint) RETURNS void
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
@@ -172,9 +173,13 @@ CREATE FUNCTION access_control_internal.drop_member_grants(staff_id bigint) RETU
 DECLARE
     grants bigint;
     teams bigint;
+    all_clients bigint;
 BEGIN
     DELETE FROM access_control.staff_grant g WHERE g.staff_id = drop_member_grants.staff_id;
     GET DIAGNOSTICS grants = ROW_COUNT;
+    DELETE FROM access_control.all_clients_grant g WHERE g.staff_id = drop_member_grants.staff_id;
+    GET DIAGNOSTICS all_clients = ROW_COUNT;
+    grants := grants + all_clients;
     DELETE FROM access_control.team_member m WHERE m.staff_id = drop_member_grants.staff_id;
     GET DIAGNOSTICS teams = ROW_COUNT;
     IF grants + teams > 0 THEN
@@ -240,6 +245,7 @@ BEGIN
         PERFORM access_control_internal.keep_an_owner(s.firm_id, staff_id);
     END IF;
     DELETE FROM access_control.staff_grant g WHERE g.staff_id = remove_staff.staff_id;
+    DELETE FROM access_control.all_clients_grant g WHERE g.staff_id = remove_staff.staff_id;
     DELETE FROM access_control.team_member m WHERE m.staff_id = remove_staff.staff_id;
     UPDATE access_control.staff SET status = 'removed' WHERE id = staff_id;
 END $$;

@@ -1,5 +1,6 @@
 /*
- * grants: a staff member's direct grants of a client role on businesses.
+ * grants: a staff member's direct grants of a client role on businesses,
+ * and the standing grant of a role on all of the firm's clients.
  */
 CREATE TABLE access_control.staff_grant (
     staff_id    bigint NOT NULL REFERENCES access_control.staff,
@@ -11,6 +12,20 @@ CREATE TABLE access_control.staff_grant (
 );
 CREATE INDEX ON access_control.staff_grant (business_id);
 CREATE INDEX ON access_control.staff_grant (role_id);
+
+/*
+ * The console's "New Client Role" for all client accounts, as a standing
+ * rule: the member holds role_id on every active client of the firm,
+ * clients linked later included, until it is revoked or expires. The rule
+ * of effective access reads it beside the direct and team grants.
+ */
+CREATE TABLE access_control.all_clients_grant (
+    staff_id    bigint PRIMARY KEY REFERENCES access_control.staff,
+    role_id     bigint NOT NULL REFERENCES access_control.client_role,
+    expires_at  timestamptz,
+    granted_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON access_control.all_clients_grant (role_id);
 
 /*
  * Raises unless every business has an active link with the firm. Locks
@@ -322,7 +337,49 @@ BEGIN
     END IF;
 END $$;
 COMMENT ON FUNCTION access_control.set_client_roles(bigint, bigint[], text[]) IS 'Replaces the staff member''s direct grants with exactly these (business, role) pairs (empty: none)';
+
+/*
+ * The standing all-clients grant. Today's clients whose link ceiling cuts
+ * the role are named in a NOTICE; a client linked later is capped by its
+ * own ceiling as any grant is.
+ */
+CREATE FUNCTION access_control.grant_all_clients(staff_id bigint, role text, expires_at timestamptz DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff := access_control_internal.active_staff(staff_id);
+    rid bigint;
+BEGIN
+    PERFORM access_control_internal.authorize(s.firm_id);
+    rid := access_control_internal.client_role(s.firm_id, role);
+    PERFORM access_control_internal.check_expiry(expires_at);
+    PERFORM access_control_internal.refuse_privileged(s);
+    INSERT INTO access_control.all_clients_grant AS g (staff_id, role_id, expires_at)
+    VALUES (s.id, rid, expires_at)
+    ON CONFLICT ON CONSTRAINT all_clients_grant_pkey DO UPDATE
+       SET role_id = excluded.role_id, expires_at = excluded.expires_at, granted_at = pg_catalog.now()
+     WHERE (g.role_id, g.expires_at) IS DISTINCT FROM (excluded.role_id, excluded.expires_at);
+    PERFORM access_control_internal.notice_ceiling(s.firm_id,
+        ARRAY(SELECT fc.business_id FROM access_control.firm_client fc
+               WHERE fc.firm_id = s.firm_id AND fc.status = 'active' ORDER BY fc.business_id), rid);
+END $$;
+COMMENT ON FUNCTION access_control.grant_all_clients(bigint, text, timestamptz) IS 'Gives one staff member a client role on every active client of the firm, clients linked later included, until revoked or expired';
+
+CREATE FUNCTION access_control.revoke_all_clients(staff_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s access_control.staff := access_control_internal.lookup(NULL::access_control.staff, staff_id, true);
+BEGIN
+    PERFORM access_control_internal.authorize(s.firm_id);
+    DELETE FROM access_control.all_clients_grant g WHERE g.staff_id = s.id;
+    IF NOT FOUND THEN
+        RAISE NOTICE 'staff member % had no all-clients grant: nothing revoked', s.id;
+    END IF;
+END $$;
+COMMENT ON FUNCTION access_control.revoke_all_clients(bigint) IS 'Ends the staff member''s standing all-clients grant; direct and team grants stay';
 REVOKE ALL ON TABLE access_control.staff_grant FROM PUBLIC;
+REVOKE ALL ON TABLE access_control.all_clients_grant FROM PUBLIC;
 REVOKE ALL ON FUNCTION
     access_control_internal.check_linked,
     access_control_internal.refuse_privileged,
@@ -335,5 +392,7 @@ REVOKE ALL ON FUNCTION
     access_control.revoke_client_access,
     access_control.revoke_staff_access,
     access_control.set_client_access,
-    access_control.set_client_roles
+    access_control.set_client_roles,
+    access_control.grant_all_clients,
+    access_control.revoke_all_clients
 FROM PUBLIC;

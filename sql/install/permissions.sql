@@ -301,14 +301,17 @@ DECLARE
     r access_control.client_role := access_control_internal.custom_role(role_id);
     direct bigint;
     teams bigint;
+    all_clients bigint;
 BEGIN
     /* the row lock taken above makes a concurrent grant of this role wait, then fail */
     SELECT count(*) INTO direct FROM access_control.staff_grant g WHERE g.role_id = r.id;
     SELECT count(*) INTO teams FROM access_control.team_grant g WHERE g.role_id = r.id;
-    IF direct + teams > 0 THEN
-        RAISE EXCEPTION 'client role "%" is still used by % grants', r.name, direct + teams
+    SELECT count(*) INTO all_clients FROM access_control.all_clients_grant g WHERE g.role_id = r.id;
+    IF direct + teams + all_clients > 0 THEN
+        RAISE EXCEPTION 'client role "%" is still used by % grants', r.name, direct + teams + all_clients
             USING ERRCODE = '2BP01',
-                  DETAIL = pg_catalog.format('%s direct grants and %s team grants use it (expired ones included).', direct, teams),
+                  DETAIL = pg_catalog.format('%s direct grants, %s team grants and %s all-clients grants use it (expired ones included).',
+                                             direct, teams, all_clients),
                   HINT = 'Revoke those grants or grant another role first.';
     END IF;
     DELETE FROM access_control.client_role c WHERE c.id = r.id;

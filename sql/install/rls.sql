@@ -65,6 +65,11 @@ CREATE POLICY access_control_read ON access_control.staff_grant FOR SELECT USING
     (SELECT access_control_internal.reader_is_system())
     OR staff_id = ANY ((SELECT access_control_internal.reader_firm_staff_ids())::bigint[]));
 
+ALTER TABLE access_control.all_clients_grant ENABLE ROW LEVEL SECURITY;
+CREATE POLICY access_control_read ON access_control.all_clients_grant FOR SELECT USING (
+    (SELECT access_control_internal.reader_is_system())
+    OR staff_id = ANY ((SELECT access_control_internal.reader_firm_staff_ids())::bigint[]));
+
 ALTER TABLE access_control.team_grant ENABLE ROW LEVEL SECURITY;
 CREATE POLICY access_control_read ON access_control.team_grant FOR SELECT USING (
     (SELECT access_control_internal.reader_is_system())

@@ -52,6 +52,8 @@ CREATE FUNCTION access_control_internal.access_tables()
             ARRAY['staff_id', 'I access.granted', 'U access.changed', 'D access.revoked']),
            ('team_grant', 'rows', '',
             ARRAY['team_id', 'I access.granted', 'U access.changed', 'D access.revoked']),
+           ('all_clients_grant', 'rows', '',
+            ARRAY['staff_id', 'I access.granted', 'U access.changed', 'D access.revoked']),
            ('portal_user', 'rows', '',
             ARRAY['id', 'I portal_user.added', 'D portal_user.deleted',
                   'U status~removed portal_user.removed', 'U status~ portal_user.added',

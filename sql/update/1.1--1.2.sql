@@ -132,3 +132,34 @@ CREATE UNIQUE INDEX invitation_one_pending_portal ON access_control.invitation (
 CREATE INDEX invitation_invited_by_portal_user ON access_control.invitation (invited_by_portal_user) WHERE status = 'pending';
 CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF permissions ON access_control.invitation
     FOR EACH ROW EXECUTE FUNCTION access_control_internal.check_permission_mask('permissions');
+
+/*
+ * staff_access and business_access return more columns: the replayed
+ * CREATE OR REPLACE cannot change a result type, so the old ones go.
+ */
+DROP FUNCTION access_control.staff_access(bigint);
+DROP FUNCTION access_control.business_access(bigint);
+
+/*
+ * The standing all-clients grant. Its audit and refuse_truncate triggers
+ * come with the other tables' (the .post.sql file); the cache triggers,
+ * the restore guard and the pg_dump registration here.
+ */
+CREATE TABLE access_control.all_clients_grant (
+    staff_id    bigint PRIMARY KEY REFERENCES access_control.staff,
+    role_id     bigint NOT NULL REFERENCES access_control.client_role,
+    expires_at  timestamptz,
+    granted_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON access_control.all_clients_grant (role_id);
+CREATE TRIGGER invalidate_cache BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON access_control.all_clients_grant FOR EACH STATEMENT
+    EXECUTE FUNCTION access_control_internal.invalidate_cache('rows');
+ALTER TABLE access_control.all_clients_grant ENABLE ALWAYS TRIGGER invalidate_cache;
+CREATE TRIGGER invalidate_row AFTER INSERT OR UPDATE OR DELETE
+    ON access_control.all_clients_grant FOR EACH ROW
+    EXECUTE FUNCTION access_control_internal.invalidate_row('all_clients_grant');
+ALTER TABLE access_control.all_clients_grant ENABLE ALWAYS TRIGGER invalidate_row;
+CREATE TRIGGER restore_guard BEFORE INSERT ON access_control.all_clients_grant
+    FOR EACH STATEMENT EXECUTE FUNCTION access_control_internal.restore_guard();
+SELECT pg_catalog.pg_extension_config_dump('access_control.all_clients_grant', '');

@@ -40,7 +40,7 @@ for my $who (@personas)
 		"$who: staff_access, business_access, explain_access, firm_clients and the views answer on the standby as on the primary");
 }
 like($reports{'set_actor(1)'},
-	qr/^SELECT \* FROM access_control.business_access\(1\): \(2,admin\@main.test,admin,f,.*; \(3,direct\@main.test,member,t,\{\},"\{bills.manage,bills.view,contacts.view,invoices.view,profile.view\}"\); \(1,owner\@main.test,owner,f,/m,
+	qr/^SELECT \* FROM access_control.business_access\(1\): \(2,admin\@main.test,,,admin,f,.*; \(3,direct\@main.test,,,member,t,\{\},clerk,\{\},"\{bills.manage,bills.view,contacts.view,invoices.view,profile.view\}"\); \(1,owner\@main.test,,,owner,f,/m,
 	'the owner sees who in the firm has access to a client');
 like($reports{'set_actor(3)'}, qr/^SELECT \* FROM access_control.business_access\(1\): ERROR 42501$/m,
 	'a member may not');
