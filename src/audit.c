@@ -32,6 +32,9 @@
 static bool purging = false;
 
 static SPIPlanPtr plan_staff_firm = NULL;
+#define STAFF_FIRM_SQL \
+	"SELECT firm_id FROM access_control.staff WHERE id OPERATOR(pg_catalog.=) $1"
+
 static SPIPlanPtr plan_team_firm = NULL;
 
 /* The bigint column name of tup, or isnull when absent or NULL. */
@@ -299,6 +302,9 @@ lookup_firm(SPIPlanPtr *plan, const char *sql, int64 id, bool *isnull)
  * to access_control.audit_log naming entity, the value of id_column as
  * entity_id and the action the rules name (action_name()), but none for an
  * UPDATE that changed no logged column (nothing, or only secret columns).
+ * The row names the actor and the API key it acts through, if any; its
+ * firm is the changed row's, else that of its team or staff member, else,
+ * for a row about a business changed by a firm's staff, the actor's firm.
  * Returns NULL; raises 39P01 when called any other way or without an
  * entity and its column, 42703 for a column the table does not have, and
  * 42P17 for a malformed rule.
@@ -399,6 +405,8 @@ ac_audit(PG_FUNCTION_ARGS)
 
 	AcGetActor(&actor);
 	a.actor = AcFormatActor(&actor, false);
+	a.api_key_id = actor.key_id;
+	a.api_key_null = (actor.key_id == 0);
 	a.db_user = GetUserNameFromId(GetSessionUserId(), false);
 	a.txid = (int64) U64FromFullTransactionId(GetTopFullTransactionId());
 
@@ -421,11 +429,20 @@ ac_audit(PG_FUNCTION_ARGS)
 			id = int8_column(td, row, "staff_id", &isnull);
 			if (!isnull)
 				a.firm_id = lookup_firm(&plan_staff_firm,
-										"SELECT firm_id FROM access_control.staff "
-										"WHERE id OPERATOR(pg_catalog.=) $1",
+										STAFF_FIRM_SQL,
 										id, &a.firm_null);
 		}
 	}
+
+	/*
+	 * A change a firm's staff member makes on a client (a portal user
+	 * added, an invitation to the business) is that firm's too: it carries
+	 * the firm and joins the firm's chain.
+	 */
+	if (a.firm_null && !a.business_null && actor.kind == AC_ACTOR_STAFF)
+		a.firm_id = lookup_firm(&plan_staff_firm,
+								STAFF_FIRM_SQL,
+								actor.id, &a.firm_null);
 	AcAppendAuditRow(&a);
 	AcEndAsOwner(&scope);
 

@@ -31,6 +31,8 @@ typedef struct AcAuditRow
 	bool		new_null;
 	Datum		new;			/* jsonb */
 	int64		txid;
+	bool		api_key_null;	/* hashed only when set: rows before 1.2 have none */
+	int64		api_key_id;
 } AcAuditRow;
 
 /* audit_chain.c */

@@ -46,6 +46,20 @@
 #define AUDIT_LOCK_FIELD4 0xAC01
 
 static SPIPlanPtr plan_insert = NULL;
+static SPIPlanPtr plan_insert_1_1 = NULL;
+
+/*
+ * True when audit_log has the api_key_id column: from 1.2 on. The library
+ * also serves databases still at 1.0 or 1.1 until ALTER EXTENSION UPDATE,
+ * whose rows name no key (and so hash none).
+ */
+static bool
+log_has_key_column(void)
+{
+	Oid			nsp = get_namespace_oid("access_control", false);
+
+	return get_attnum(get_relname_relid("audit_log", nsp), "api_key_id") != InvalidAttrNumber;
+}
 
 /* Appends v (or NULL) to buf: a flag byte, then 8 bytes big-endian. */
 static void
@@ -118,6 +132,9 @@ row_hash(unsigned char *out, const unsigned char *prev, const AcAuditRow *row)
 	put_jsonb(&buf, row->old_null, row->old);
 	put_jsonb(&buf, row->new_null, row->new);
 	put_int8(&buf, false, row->txid);
+	/* absent rather than NULL when unset, so rows from before 1.2 verify */
+	if (!row->api_key_null)
+		put_int8(&buf, false, row->api_key_id);
 	parts[0] = buf.data;
 	lens[0] = buf.len;
 	AcHash(out, 1, parts, lens);
@@ -199,16 +216,21 @@ chain_last_hash(bool firm_null, int64 firm_id, unsigned char *prev)
 void
 AcAppendAuditRow(AcAuditRow *row)
 {
-	Oid			types[14] = {INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, INT8OID, JSONBOID, JSONBOID, INT8OID, BYTEAOID, BYTEAOID};
-	Datum		values[14];
-	char		nulls[14];
+	Oid			types[15] = {INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, INT8OID, JSONBOID, JSONBOID, INT8OID, BYTEAOID, BYTEAOID, INT8OID};
+	Datum		values[15];
+	char		nulls[15];
 	unsigned char prev[AC_HASH_BYTES];
 	unsigned char hash[AC_HASH_BYTES];
 	bool		have_prev = false;
+	bool		has_key;
 	SPIPlanPtr	plan;
 	int			rc;
 	bytea	   *b;
+
+	has_key = log_has_key_column();
+	if (!has_key)
+		row->api_key_null = true;
 
 	lock_chain(row->firm_null ? 0 : row->firm_id);
 
@@ -257,12 +279,22 @@ AcAppendAuditRow(AcAuditRow *row)
 	SET_VARSIZE(b, VARHDRSZ + AC_HASH_BYTES);
 	memcpy(VARDATA(b), hash, AC_HASH_BYTES);
 	values[13] = PointerGetDatum(b);
+	values[14] = Int64GetDatum(row->api_key_id);
+	nulls[14] = row->api_key_null ? 'n' : ' ';
 
-	plan = AcKeepPlan(&plan_insert,
-					 "INSERT INTO access_control.audit_log (id, occurred_at, firm_id, business_id, "
-					 "actor, db_user, action, entity, entity_id, old, new, txid, prev_hash, hash) "
-					 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-					 14, types);
+	if (has_key)
+		plan = AcKeepPlan(&plan_insert,
+						 "INSERT INTO access_control.audit_log (id, occurred_at, firm_id, business_id, "
+						 "actor, db_user, action, entity, entity_id, old, new, txid, prev_hash, hash, "
+						 "api_key_id) "
+						 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+						 15, types);
+	else
+		plan = AcKeepPlan(&plan_insert_1_1,
+						 "INSERT INTO access_control.audit_log (id, occurred_at, firm_id, business_id, "
+						 "actor, db_user, action, entity, entity_id, old, new, txid, prev_hash, hash) "
+						 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+						 14, types);
 	rc = SPI_execute_plan(plan, values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "audit insert failed: %s", SPI_result_code_string(rc));
@@ -332,14 +364,12 @@ ac_verify_audit_chain(PG_FUNCTION_ARGS)
 
 	AcBeginAsOwner(&scope);
 	portal = SPI_cursor_open_with_args(NULL,
-									   all ?
-									   "SELECT id, occurred_at, firm_id, business_id, actor, db_user, action, "
-									   "entity, entity_id, old, new, txid, prev_hash, hash "
-									   "FROM access_control.audit_log ORDER BY firm_id NULLS FIRST, id" :
-									   "SELECT id, occurred_at, firm_id, business_id, actor, db_user, action, "
-									   "entity, entity_id, old, new, txid, prev_hash, hash "
-									   "FROM access_control.audit_log WHERE firm_id OPERATOR(pg_catalog.=) $1 "
-									   "ORDER BY id",
+									   psprintf("SELECT id, occurred_at, firm_id, business_id, actor, db_user, "
+												"action, entity, entity_id, old, new, txid, prev_hash, hash, %s "
+												"FROM access_control.audit_log %s",
+												log_has_key_column() ? "api_key_id" : "NULL::bigint",
+												all ? "ORDER BY firm_id NULLS FIRST, id" :
+												"WHERE firm_id OPERATOR(pg_catalog.=) $1 ORDER BY id"),
 									   all ? 0 : 1, types, values, NULL, true, 0);
 	for (;;)
 	{
@@ -380,6 +410,7 @@ ac_verify_audit_chain(PG_FUNCTION_ARGS)
 			d = SPI_getbinval(tup, td, 14, &isnull);
 			if (!isnull)
 				hash = DatumGetByteaPP(d);
+			r.api_key_id = DatumGetInt64(SPI_getbinval(tup, td, 15, &r.api_key_null));
 
 			if (!started || r.firm_null != cur_null || (!r.firm_null && r.firm_id != cur_firm))
 			{

@@ -12,7 +12,7 @@ CREATE TABLE access_control.audit_log (
     occurred_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     firm_id     bigint,
     business_id bigint,
-    actor       text NOT NULL,          -- staff:N, portal:N or system
+    actor       text NOT NULL,          -- staff:N, portal:N or system (hashed)
     db_user     text NOT NULL,          -- session_user: the login behind the change
     action      text NOT NULL,
     entity      text NOT NULL,          -- the table changed
@@ -21,13 +21,20 @@ CREATE TABLE access_control.audit_log (
     new         jsonb,                  -- changed columns, after (whole row on INSERT)
     txid        bigint NOT NULL,
     prev_hash   bytea,
-    hash        bytea NOT NULL
+    hash        bytea NOT NULL,
+    /* the actor as columns: read from actor, so covered by its hash */
+    actor_kind  text NOT NULL GENERATED ALWAYS AS (pg_catalog.split_part(actor, ':', 1)) STORED,
+    actor_id    bigint GENERATED ALWAYS AS (
+                    CASE WHEN pg_catalog.split_part(actor, ':', 2) OPERATOR(pg_catalog.~) '^[0-9]{1,18}$'
+                         THEN pg_catalog.split_part(actor, ':', 2)::bigint END) STORED,
+    api_key_id  bigint                  -- the API key the change was made through (hashed when set)
 );
 COMMENT ON TABLE access_control.audit_log IS 'Append-only, hash-chained log of every change to the access tables; secrets are never logged';
 CREATE INDEX audit_log_firm_chain_idx ON access_control.audit_log (firm_id, id);
 CREATE INDEX audit_log_firm_time_idx ON access_control.audit_log (firm_id, occurred_at);
 CREATE INDEX audit_log_business_time_idx ON access_control.audit_log (business_id, occurred_at) WHERE business_id IS NOT NULL;
-CREATE INDEX audit_log_actor_time_idx ON access_control.audit_log (actor, occurred_at);
+CREATE INDEX audit_log_actor_time_idx ON access_control.audit_log (actor_kind, actor_id, occurred_at);
+CREATE INDEX audit_log_api_key_time_idx ON access_control.audit_log (api_key_id, occurred_at) WHERE api_key_id IS NOT NULL;
 CREATE INDEX audit_log_action_time_idx ON access_control.audit_log (action, occurred_at);
 CREATE INDEX audit_log_time_idx ON access_control.audit_log (occurred_at);
 

@@ -163,3 +163,21 @@ ALTER TABLE access_control.all_clients_grant ENABLE ALWAYS TRIGGER invalidate_ro
 CREATE TRIGGER restore_guard BEFORE INSERT ON access_control.all_clients_grant
     FOR EACH STATEMENT EXECUTE FUNCTION access_control_internal.restore_guard();
 SELECT pg_catalog.pg_extension_config_dump('access_control.all_clients_grant', '');
+
+/*
+ * The audit log's actor as columns of its own. actor_kind and actor_id are
+ * generated from the actor text every row already has (and its hash
+ * covers), so rows written before 1.2 get them too, without an UPDATE of
+ * the append-only log (adding them rewrites the table; no row trigger
+ * fires). api_key_id is NULL on the rows written before 1.2: their actor
+ * text never named the key.
+ */
+ALTER TABLE access_control.audit_log
+    ADD COLUMN actor_kind text NOT NULL GENERATED ALWAYS AS (pg_catalog.split_part(actor, ':', 1)) STORED,
+    ADD COLUMN actor_id bigint GENERATED ALWAYS AS (
+                    CASE WHEN pg_catalog.split_part(actor, ':', 2) OPERATOR(pg_catalog.~) '^[0-9]{1,18}$'
+                         THEN pg_catalog.split_part(actor, ':', 2)::bigint END) STORED,
+    ADD COLUMN api_key_id bigint;
+DROP INDEX access_control.audit_log_actor_time_idx;
+CREATE INDEX audit_log_actor_time_idx ON access_control.audit_log (actor_kind, actor_id, occurred_at);
+CREATE INDEX audit_log_api_key_time_idx ON access_control.audit_log (api_key_id, occurred_at) WHERE api_key_id IS NOT NULL;
