@@ -43,12 +43,16 @@
  * functions: the setting's check hook accepts a value only from them or
  * on a connection that names itself a Citus internal one.
  *
- * The limit: Citus 13 identifies its internal connections and their
- * distributed transactions by what the connection says (its
- * application_name, and assign_distributed_transaction_id(), which PUBLIC
- * may call), so a role that reads a token and can open a connection of its
- * own to a node could claim that transaction and replay it there. The
- * README's Scaling section says how a deployment closes that door.
+ * Citus 13 identifies its internal connections and their distributed
+ * transactions by what the connection says (its application_name, and
+ * assign_distributed_transaction_id(), which PUBLIC may call), so a
+ * session of the same role can pose as one of its connections. On the
+ * node that made a token, that gets nothing: a token only ever acts on
+ * another node of its transaction (the node that made it sets the actor
+ * itself), so a node refuses, at SET and when reading it, a token whose
+ * global pid names that node. What remains is a connection of one's own
+ * to a worker; the README's Scaling section says how a deployment closes
+ * that door.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -90,6 +94,9 @@ static bool setting_token = false;
 
 /* Citus names its executor's connections to other nodes so (backend_data.c). */
 #define CITUS_INTERNAL_PREFIX "citus_internal gpid="
+
+/* A Citus global pid is its node's id times this, plus the pid (backend_data.c). */
+#define CITUS_GPID_NODE_MULTIPLIER INT64CONST(10000000000)
 
 /* A Citus distributed transaction, as get_all_active_transactions() shows it. */
 typedef struct CitusXact
@@ -223,6 +230,64 @@ assign_actor(const char *newval, void *extra)
 	actor_generation++;
 }
 
+/* True when Citus is loaded and installed in this database. */
+static bool
+citus_installed(void)
+{
+	return GetConfigOption("citus.propagate_set_commands", true, false) != NULL &&
+		OidIsValid(get_extension_oid("citus", true));
+}
+
+/*
+ * Returns this node's id in the Citus metadata, as the node part of the
+ * global pids of the backends it starts (99999999, Citus's number for a
+ * node outside its metadata, when it is not there). Call it in a
+ * transaction, when citus_installed(). Raises 55000 when this Citus
+ * offers no way to tell.
+ */
+static int64
+citus_local_node_id(void)
+{
+	typedef int32 (*LocalNodeIdFn) (void);
+	static LocalNodeIdFn local_node_id = NULL;
+
+	if (local_node_id == NULL)
+		local_node_id = (LocalNodeIdFn) load_external_function("$libdir/citus", "GetLocalNodeId",
+															   false, NULL);
+	if (local_node_id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this version of Citus cannot tell which node this is"),
+				 errhint("access_control is tested with Citus 13.2.")));
+	return local_node_id();
+}
+
+/*
+ * True when the global pid of the token text ("<actor>/<key id>/<gpid>/...")
+ * names this node, which means the token was made here: a token only ever
+ * acts on another node of its distributed transaction. False when the text
+ * names no global pid (read_actor refuses such a token anyway) or when it
+ * cannot be told here (outside a transaction, or without Citus installed,
+ * where no token acts).
+ */
+static bool
+token_from_this_node(const char *token)
+{
+	const char *p = strchr(token, '/');
+	int64		key_id,
+				gpid;
+
+	if (p == NULL || !IsTransactionState() || !citus_installed())
+		return false;
+	p++;
+	if (!parse_number(&p, &key_id) || *p != '/')
+		return false;
+	p++;
+	if (!parse_number(&p, &gpid))
+		return false;
+	return gpid / CITUS_GPID_NODE_MULTIPLIER == citus_local_node_id();
+}
+
 /*
  * Accepts an empty token from anyone, and any other only from AcSetActor,
  * on a connection that names itself a Citus internal one (where Citus
@@ -238,7 +303,15 @@ check_actor_token(char **newval, void **extra, GucSource source)
 		return true;
 	app = GetConfigOption("application_name", true, false);
 	if (app != NULL && strncmp(app, CITUS_INTERNAL_PREFIX, strlen(CITUS_INTERNAL_PREFIX)) == 0)
-		return true;
+	{
+		if (!token_from_this_node(*newval))
+			return true;
+		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+		GUC_check_errmsg("access_control.actor_token was made on this node");
+		GUC_check_errdetail("An actor token acts only on the other nodes of its distributed transaction; on the node that made it, the actor functions set the actor itself.");
+		GUC_check_errhint("Call access_control.set_actor(), set_portal_actor() or authenticate() instead.");
+		return false;
+	}
 	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
 	GUC_check_errmsg("access_control.actor_token is set only by the actor functions");
 	GUC_check_errdetail("set_actor, set_portal_actor and authenticate set it for the Citus workers of the transaction.");
@@ -250,6 +323,21 @@ check_actor_token(char **newval, void **extra, GucSource source)
 void
 AcDefineActorSetting(void)
 {
+	const char *pending = GetConfigOption("access_control.actor_token", true, false);
+
+	/*
+	 * A session that SET the token before this library was loaded holds it
+	 * as a placeholder, which the check hook would drop with a mere warning
+	 * while Citus still forwards the SET to the workers: a token made here
+	 * fails the statement that loads the library instead.
+	 */
+	if (pending != NULL && pending[0] != '\0' && token_from_this_node(pending))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("access_control.actor_token was made on this node"),
+				 errdetail("An actor token acts only on the other nodes of its distributed transaction; on the node that made it, the actor functions set the actor itself."),
+				 errhint("Call access_control.set_actor(), set_portal_actor() or authenticate() instead.")));
+
 	/*
 	 * PGC_SUSET: only a superuser could SET it; everyone else goes through
 	 * set_actor and friends, which set it LOCAL with their own authority,
@@ -280,14 +368,6 @@ AcDefineActorSetting(void)
 							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL |
 							   GUC_NO_SHOW_ALL | GUC_SUPERUSER_ONLY,
 							   check_actor_token, assign_actor, NULL);
-}
-
-/* True when Citus is loaded and installed in this database. */
-static bool
-citus_installed(void)
-{
-	return GetConfigOption("citus.propagate_set_commands", true, false) != NULL &&
-		OidIsValid(get_extension_oid("citus", true));
 }
 
 /*
@@ -462,7 +542,8 @@ verify_actor_token(const char *token, AcActor *actor)
 			read_citus_xact(&xact);
 		AcEndAsOwner(&scope);
 	}
-	ok = ok && xact.internal && xact.gpid == gpid && xact.number == number && xact.stamp == stamp;
+	ok = ok && xact.internal && xact.gpid == gpid && xact.number == number && xact.stamp == stamp &&
+		gpid / CITUS_GPID_NODE_MULTIPLIER != citus_local_node_id();
 	if (ok)
 	{
 		hash_actor(b, token, signed_len);

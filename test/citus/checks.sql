@@ -166,10 +166,10 @@ SELECT substring(query FROM 'actor_token = ''([^'']+)''') AS token
  LIMIT 1 \gset
 SELECT :'token' ~ '^staff:2:key:1/' AS token_read;
 SELECT rows AS a_rows FROM dblink('a', :'rows' || 'ledger') AS t(rows text);
--- its SET reaches the workers, which refuse it: it was made for session
--- a's transaction (access_control is not loaded in this session yet, so
--- the coordinator takes the SET, and Citus forwards it, until the library
--- loads and drops it with a warning)
+-- access_control is not loaded in this session yet, so the coordinator
+-- takes the SET as it takes any unknown setting, which Citus would forward
+-- to the workers; but the statement that loads the library fails, as the
+-- token was made on this node, before anything reaches a worker
 BEGIN;
 SET LOCAL citus.propagate_set_commands = 'local';
 SET LOCAL access_control.actor_token = :'token';
@@ -194,6 +194,61 @@ BEGIN;
 SET LOCAL access_control.actor_token = :'token';
 SELECT access_control.current_actor();
 ROLLBACK;
+
+-- check: on the coordinator, a session posing as a Citus connection of another's transaction gets nothing with its token
+-- Session b authenticates with staff 2's key in a transaction that has
+-- reached the workers; this session of the same role reads the token, and
+-- sessions c and d claim b's distributed transaction on the coordinator
+-- itself: each names itself a Citus connection of b's backend
+-- (application_name) and has Citus assign it b's transaction number and
+-- timestamp, as Citus lets every role do. A token only ever acts on another
+-- node than the one that made it, so the coordinator refuses it: at SET,
+-- or, in a session where access_control is not loaded yet (which takes the
+-- SET as it takes any unknown setting, and has Citus forward it), in the
+-- statement that loads it, before anything reaches a worker.
+\connect citus_test tenant :sockdir :coordinator
+\set VERBOSITY terse
+SELECT dblink_connect_u('b', format('host=%s port=%s dbname=citus_test user=tenant', :'sockdir', :'coordinator'));
+SELECT dblink_exec('b', 'BEGIN');
+SELECT n AS b_rows_before FROM dblink('b', 'SELECT count(*) FROM ledger') AS t(n bigint);
+SELECT staff_id AS b_authenticated FROM dblink('b', 'SELECT access_control.authenticate(key) FROM api_key_of_staff_2') AS t(staff_id bigint);
+SELECT rows AS b_rows FROM dblink('b', :'rows' || 'ledger_single') AS t(rows text);
+SELECT substring(query FROM 'actor_token = ''([^'']+)''') AS token
+  FROM citus_stat_activity
+ WHERE usename = 'tenant' AND query LIKE 'SET LOCAL access_control.actor_token = %' AND is_worker_query
+ LIMIT 1 \gset
+SELECT citus_nodeid_for_gpid(split_part(:'token', '/', 3)::bigint) =
+       (SELECT nodeid FROM pg_dist_node WHERE nodeport = :'coordinator') AS token_made_on_coordinator;
+SELECT format('SET application_name = %L', 'citus_internal gpid=' || split_part(:'token', '/', 3)) AS pose,
+       format('SELECT assign_distributed_transaction_id(0, %s, %L)', split_part(:'token', '/', 4),
+              timestamptz '2000-01-01 00:00:00+00' + (split_part(:'token', '/', 5) || ' microseconds')::interval) AS claim,
+       format('SET LOCAL access_control.actor_token = %L', :'token') AS replay \gset
+-- c: access_control loaded first; the SET is refused
+SELECT dblink_connect_u('c', format('host=%s port=%s dbname=citus_test user=tenant', :'sockdir', :'coordinator'));
+SELECT actor AS c_own_actor FROM dblink('c', 'SELECT access_control.current_actor()') AS t(actor text);
+SELECT dblink_exec('c', :'pose');
+SELECT dblink_exec('c', 'BEGIN');
+SELECT count(*) AS c_claimed FROM dblink('c', :'claim') AS t(r text);
+SELECT dblink_exec('c', 'SET LOCAL citus.allow_nested_distributed_execution = on');
+SELECT dblink_exec('c', 'SET LOCAL citus.propagate_set_commands = ''local''');
+SELECT dblink_exec('c', :'replay');
+SELECT dblink_exec('c', 'ROLLBACK');
+-- d: access_control not loaded yet; the statement that loads it fails
+SELECT dblink_connect_u('d', format('host=%s port=%s dbname=citus_test user=tenant', :'sockdir', :'coordinator'));
+SELECT dblink_exec('d', :'pose');
+SELECT dblink_exec('d', 'BEGIN');
+SELECT count(*) AS d_claimed FROM dblink('d', :'claim') AS t(r text);
+SELECT dblink_exec('d', 'SET LOCAL citus.allow_nested_distributed_execution = on');
+SELECT dblink_exec('d', 'SET LOCAL citus.propagate_set_commands = ''local''');
+SELECT dblink_exec('d', :'replay');
+SELECT rows AS d_rows FROM dblink('d', :'rows' || 'ledger') AS t(rows text);
+SELECT dblink_exec('d', 'ROLLBACK');
+SELECT rows AS d_rows FROM dblink('d', :'rows' || 'ledger_single') AS t(rows text);
+SELECT dblink_disconnect('c'), dblink_disconnect('d');
+-- session b still acts as staff 2, until its transaction ends
+SELECT rows AS b_rows FROM dblink('b', :'rows' || 'ledger') AS t(rows text);
+SELECT dblink_exec('b', 'COMMIT');
+SELECT dblink_disconnect('b');
 
 -- check: on a worker, nobody becomes an actor by SET: the actor is refused, a forged token or another role's is an error
 \connect citus_test app :sockdir :worker1
