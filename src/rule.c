@@ -141,6 +141,31 @@ run_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, Datum *values
 }
 
 /*
+ * A member's grants, $1 the firm, $2 the staff member, $3 now: the direct
+ * and team grants (HEAD), any further branch of the same columns, then
+ * (TAIL) each grant's role and active link, unexpired, OR-ed per business.
+ */
+#define MEMBER_GRANTS_HEAD \
+	"SELECT g.business_id, pg_catalog.bit_or(r.permissions), fc.ceiling," \
+	"       pg_catalog.min(g.expires_at)" \
+	"  FROM (SELECT sg.business_id, sg.role_id, sg.expires_at" \
+	"          FROM access_control.staff_grant sg WHERE sg.staff_id" EQ "$2" \
+	"        UNION ALL" \
+	"        SELECT tg.business_id, tg.role_id, tg.expires_at" \
+	"          FROM access_control.team_member tm" \
+	"          JOIN access_control.team_grant tg ON tg.team_id" EQ "tm.team_id" \
+	"         WHERE tm.staff_id" EQ "$2"
+/* one lookup of the link per grant, never the firm's every link */
+#define MEMBER_GRANTS_TAIL \
+	") g" \
+	"  JOIN access_control.client_role r ON r.id" EQ "g.role_id" \
+	"  CROSS JOIN LATERAL (SELECT l.ceiling FROM access_control.firm_client l" \
+	"                       WHERE l.firm_id" EQ "$1 AND l.business_id" EQ "g.business_id" \
+	"                         AND l.status" EQ "'active' OFFSET 0) fc" \
+	" WHERE g.expires_at IS NULL OR g.expires_at OPERATOR(pg_catalog.>) $3" \
+	" GROUP BY g.business_id, fc.ceiling"
+
+/*
  * Returns true when the schema has the standing all-clients grant's table
  * (1.2 on): a backend running the new library over an older schema, until
  * ALTER EXTENSION UPDATE, reads the grants that schema has.
@@ -344,49 +369,19 @@ AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog, Oid
 				 1, types, values);
 	else if (all_clients_table_exists())
 		run_kept(&member_plan,
-				 "SELECT g.business_id, pg_catalog.bit_or(r.permissions), fc.ceiling,"
-				 "       pg_catalog.min(g.expires_at)"
-				 "  FROM (SELECT sg.business_id, sg.role_id, sg.expires_at"
-				 "          FROM access_control.staff_grant sg WHERE sg.staff_id" EQ "$2"
-				 "        UNION ALL"
-				 "        SELECT tg.business_id, tg.role_id, tg.expires_at"
-				 "          FROM access_control.team_member tm"
-				 "          JOIN access_control.team_grant tg ON tg.team_id" EQ "tm.team_id"
-				 "         WHERE tm.staff_id" EQ "$2"
+				 MEMBER_GRANTS_HEAD
 				 "        UNION ALL"
 				 /* the standing all-clients grant: every active link, today's and later ones */
 				 "        SELECT al.business_id, a.role_id, a.expires_at"
 				 "          FROM access_control.all_clients_grant a"
 				 "          JOIN access_control.firm_client al ON al.firm_id" EQ "$1"
 				 "                                            AND al.status" EQ "'active'"
-				 "         WHERE a.staff_id" EQ "$2) g"
-				 "  JOIN access_control.client_role r ON r.id" EQ "g.role_id"
-				 /* one lookup of the link per grant, never the firm's every link */
-				 "  CROSS JOIN LATERAL (SELECT l.ceiling FROM access_control.firm_client l"
-				 "                       WHERE l.firm_id" EQ "$1 AND l.business_id" EQ "g.business_id"
-				 "                         AND l.status" EQ "'active' OFFSET 0) fc"
-				 " WHERE g.expires_at IS NULL OR g.expires_at OPERATOR(pg_catalog.>) $3"
-				 " GROUP BY g.business_id, fc.ceiling",
+				 "         WHERE a.staff_id" EQ "$2"
+				 MEMBER_GRANTS_TAIL,
 				 3, types, values);
 	else
 		/* the 1.0 and 1.1 schemas, until ALTER EXTENSION UPDATE: no standing grant */
-		run_kept(&member_plan_11,
-				 "SELECT g.business_id, pg_catalog.bit_or(r.permissions), fc.ceiling,"
-				 "       pg_catalog.min(g.expires_at)"
-				 "  FROM (SELECT sg.business_id, sg.role_id, sg.expires_at"
-				 "          FROM access_control.staff_grant sg WHERE sg.staff_id" EQ "$2"
-				 "        UNION ALL"
-				 "        SELECT tg.business_id, tg.role_id, tg.expires_at"
-				 "          FROM access_control.team_member tm"
-				 "          JOIN access_control.team_grant tg ON tg.team_id" EQ "tm.team_id"
-				 "         WHERE tm.staff_id" EQ "$2) g"
-				 "  JOIN access_control.client_role r ON r.id" EQ "g.role_id"
-				 /* one lookup of the link per grant, never the firm's every link */
-				 "  CROSS JOIN LATERAL (SELECT l.ceiling FROM access_control.firm_client l"
-				 "                       WHERE l.firm_id" EQ "$1 AND l.business_id" EQ "g.business_id"
-				 "                         AND l.status" EQ "'active' OFFSET 0) fc"
-				 " WHERE g.expires_at IS NULL OR g.expires_at OPERATOR(pg_catalog.>) $3"
-				 " GROUP BY g.business_id, fc.ceiling",
+		run_kept(&member_plan_11, MEMBER_GRANTS_HEAD MEMBER_GRANTS_TAIL,
 				 3, types, values);
 	map = map_from_result(catalog, cxt, manager, SPI_processed);
 	map->uses_grants = !manager;
