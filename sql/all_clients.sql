@@ -41,6 +41,10 @@ GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint),
     access_control.grant_all_clients(bigint, text, timestamptz),
     access_control.revoke_all_clients(bigint),
     access_control.grant_client_access(bigint, bigint[], text, timestamptz),
+    access_control.revoke_client_access(bigint, bigint[]),
+    access_control.revoke_staff_access(bigint, bigint[]),
+    access_control.set_client_access(bigint, bigint[], text),
+    access_control.set_client_roles(bigint, bigint[], text[]),
     access_control.create_business(bigint, text),
     access_control.accept_partner_invitation(bigint, bigint),
     access_control.set_staff_role(bigint, text),
@@ -131,6 +135,26 @@ COMMIT;
 -- Granting again changes the role.
 SELECT act(:olive, format('SELECT access_control.grant_all_clients(%s, %L)', :ned, 'accountant'));
 SELECT * FROM standing();
+
+-- Revoking a direct grant on a client the member keeps through another
+-- path says which: Ned, given payer directly on Alder and Birch, keeps
+-- Alder through the all-clients grant, Birch through team Payroll and it.
+SELECT act(:olive, format('SELECT access_control.grant_client_access(%s, ARRAY[%s, %s]::bigint[], %L)', :ned, :alder, :birch, 'payer'));
+SELECT act(:olive, format('SELECT access_control.revoke_client_access(%s, ARRAY[%s, %s]::bigint[])', :ned, :alder, :birch));
+SELECT sees(:ned) AS ned_sees;
+-- with no direct grant there, the NOTICE says that too (revoke_staff_access)
+SELECT act(:olive, format('SELECT access_control.revoke_staff_access(%s, ARRAY[%s]::bigint[])', :pine, :ned));
+-- The Saves say the same for the direct grants they remove: the modal's
+-- (set_client_access) and the per-client one (set_client_roles).
+SELECT act(:olive, format('SELECT access_control.grant_client_access(%s, ARRAY[%s]::bigint[], %L)', :ned, :alder, 'payer'));
+SELECT act(:olive, format('SELECT access_control.set_client_access(%s, %L::bigint[])', :ned, '{}'));
+SELECT act(:olive, format('SELECT access_control.grant_client_access(%s, ARRAY[%s]::bigint[], %L)', :ned, :birch, 'payer'));
+SELECT act(:olive, format('SELECT access_control.set_client_roles(%s, ARRAY[%s]::bigint[], ARRAY[%L])', :ned, :alder, 'clerk'));
+SELECT act(:olive, format('SELECT access_control.set_client_roles(%s, %L::bigint[], %L::text[])', :ned, '{}', '{}'));
+-- a member whose removed grant was her only path gets no NOTICE
+SELECT act(:faro, format('SELECT access_control.grant_client_access(%s, ARRAY[%s]::bigint[], %L)', :fay, :farclient, 'payer'));
+SELECT act(:faro, format('SELECT access_control.set_client_access(%s, %L::bigint[])', :fay, '{}'));
+SELECT sees(:fay) AS fay_sees;
 
 -- Revoking ends it on the next statement: Mia keeps only her direct grant.
 SELECT act(:adam, format('SELECT access_control.revoke_all_clients(%s)', :mia));

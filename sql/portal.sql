@@ -148,7 +148,27 @@ SET LOCAL ROLE portal_app;
 SELECT access_control.set_actor(:owner);
 SELECT access_control.add_portal_user(:globex, 'gus@globex.example', '{bills.view,bills.manage}') IS NOT NULL AS added;
 COMMIT;
--- members manage nobody; a read-only partner firm lacks users.manage on Acme
+-- a member manages the portal users of a client where she holds
+-- users.manage (through a client role), within what she holds; not where
+-- she has no access. A read-only partner firm lacks users.manage on Acme.
+SELECT access_control.create_client_role(:firm, 'User admin', '{users.manage,bills.view}') IS NOT NULL AS role_created;
+SELECT access_control.grant_client_access(:member, ARRAY[:globex]::bigint[], 'User admin');
+SELECT id AS gus FROM access_control.portal_user WHERE email = 'gus@globex.example' \gset
+BEGIN;
+SET LOCAL ROLE portal_app;
+SELECT access_control.set_actor(:member);
+SELECT access_control.add_portal_user(:globex, 'mo@globex.example', '{bills.view}', 'Mo') IS NOT NULL AS added;
+COMMIT;
+BEGIN;
+SET LOCAL ROLE portal_app;
+SELECT access_control.set_actor(:member);
+SELECT access_control.add_portal_user(:globex, 'max@globex.example', '{bills.manage}');
+ROLLBACK;
+BEGIN;
+SET LOCAL ROLE portal_app;
+SELECT access_control.set_actor(:member);
+SELECT access_control.remove_portal_user(:gus);
+ROLLBACK;
 BEGIN;
 SET LOCAL ROLE portal_app;
 SELECT access_control.set_actor(:member);
@@ -173,9 +193,62 @@ SELECT access_control.add_portal_user(:acme, 'not an email');
 SELECT access_control.add_portal_user(:acme, 'AP@acme.example', '{bills.view}');
 SELECT access_control.add_portal_user(:acme, 'y@acme.example', '{bills.view,bills.pay}');
 SELECT access_control.set_portal_permissions(7299999, '{bills.view}');
-SELECT access_control.set_portal_permissions(:ap, NULL);
 SELECT access_control.add_contact(:acme, 'cfo@acme.example', 'Pat Again');
 SELECT access_control.add_contact(:acme, 'z@acme.example', ' ');
+SELECT access_control.set_portal_permissions(:ap, '{bills.view,bills.steal}');
+
+-- All Permissions, chosen later: set_portal_permissions(id, NULL) makes
+-- the standing choice (a NULL mask). Giving it needs every permission of
+-- the catalog: the boss (All Permissions) may, the AP user (a list) may not.
+BEGIN;
+SET LOCAL ROLE portal_app;
+SELECT access_control.set_portal_actor(:ap);
+SELECT access_control.set_portal_permissions(:clerk, NULL);
+ROLLBACK;
+BEGIN;
+SET LOCAL ROLE portal_app;
+SELECT access_control.set_portal_actor(:boss);
+SELECT access_control.set_portal_permissions(:clerk, NULL);
+COMMIT;
+SELECT email, permissions IS NULL AS all_permissions FROM access_control.portal_user WHERE id = :clerk;
+-- a permission added to the catalog afterwards is the clerk's at once,
+-- not the AP user's, whose list it is not on
+SELECT access_control.define_permission('payroll.view', 'See pay runs', true) > 0 AS defined;
+BEGIN;
+SET LOCAL ROLE portal_app;
+SELECT access_control.set_portal_actor(:clerk);
+SELECT access_control.has_permission(:acme, 'payroll.view') AS clerk_views_payroll;
+SELECT access_control.set_portal_actor(:ap);
+SELECT access_control.has_permission(:acme, 'payroll.view') AS ap_views_payroll;
+COMMIT;
+-- taking All Permissions away needs every permission too; the boss sets a
+-- list again, and the clerk holds exactly that
+BEGIN;
+SET LOCAL ROLE portal_app;
+SELECT access_control.set_portal_actor(:ap);
+SELECT access_control.set_portal_permissions(:clerk, '{bills.view}');
+ROLLBACK;
+BEGIN;
+SET LOCAL ROLE portal_app;
+SELECT access_control.set_portal_actor(:boss);
+SELECT access_control.set_portal_permissions(:clerk, '{bills.view}');
+SELECT access_control.set_portal_actor(:clerk);
+SELECT access_control.has_permission(:acme, 'payroll.view') AS clerk_views_payroll,
+       access_control.has_permission(:acme, 'bills.view') AS clerk_views_bills;
+COMMIT;
+-- staff: the firm's owner holds every permission on its own client, so may
+-- give Globex's user All Permissions; the member, with two, may not
+BEGIN;
+SET LOCAL ROLE portal_app;
+SELECT access_control.set_actor(:member);
+SELECT access_control.set_portal_permissions(:gina, NULL);
+ROLLBACK;
+BEGIN;
+SET LOCAL ROLE portal_app;
+SELECT access_control.set_actor(:owner);
+SELECT access_control.set_portal_permissions(:gina, NULL);
+COMMIT;
+
 SELECT email, status, can_login,
        CASE WHEN permissions IS NULL THEN 'all'
             ELSE access_control.permission_names(permissions)::text END AS permissions

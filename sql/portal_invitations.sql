@@ -248,6 +248,36 @@ SELECT access_control.set_portal_actor(:boss);
 SELECT count(*) AS invited FROM access_control.invite_portal_user(:acme, 'rex@acme.example', '{reports.export}');
 ROLLBACK;
 
+-- Whoever may add a portal user may invite one, and see, resend and cancel
+-- the invitation: users.manage on the business is the rule, for a member
+-- too. Una, a member, holds it on Acme through a client role of two
+-- permissions: she invites within those, reads Acme's pending portal
+-- invitations, records a bounce, resends and cancels; All Permissions and
+-- the owner's invitation that gives more than she holds are refused.
+SELECT access_control.add_staff(:firm, 'una@invite-books.example', 'member', 'Una') AS una \gset
+SELECT access_control.create_client_role(:firm, 'User desk', '{users.manage,invoices.view}') IS NOT NULL AS role_created;
+SELECT access_control.grant_client_access(:una, ARRAY[:acme]::bigint[], 'User desk');
+BEGIN;
+SET LOCAL ROLE pi_app;
+SELECT access_control.set_actor(:owner);
+SELECT invitation_id AS i7 FROM access_control.invite_portal_user(:acme, 'wes@acme.example', NULL, 'Wes') \gset
+SELECT access_control.set_actor(:una);
+SELECT invitation_id AS i8 FROM access_control.invite_portal_user(:acme, 'vic@acme.example', '{invoices.view}', 'Vic') \gset
+SELECT email, kind, first_name, CASE WHEN all_permissions THEN 'All Permissions' ELSE permissions::text END AS permissions,
+       delivery_state
+  FROM access_control.pending_invitations ORDER BY id;
+SELECT email, first_name,
+       coalesce(access_control.permission_names(permissions)::text, 'All Permissions') AS permissions
+  FROM access_control.portal_user WHERE business_id = :acme AND status = 'active' ORDER BY email;
+SELECT err(format('SELECT access_control.invite_portal_user(%s, ''yan@acme.example'')', :acme));
+SELECT err(format('SELECT access_control.cancel_invitation(%s)', :i7));
+SELECT access_control.record_invitation_event(:i8, 'bounced') AS badge;
+SELECT access_control.resend_invitation(:i8) ~ ('^ac_inv_' || :i8 || '_') AS resent;
+SELECT access_control.cancel_invitation(:i8);
+SELECT email FROM access_control.pending_invitations ORDER BY id;
+COMMIT;
+SELECT email, status, invited_by = :una AS by_una FROM access_control.invitation WHERE id IN (:i7, :i8) ORDER BY id;
+
 SET ROLE pi_app;
 SELECT count(*) AS no_actor_reads_users FROM access_control.portal_user;
 RESET ROLE;

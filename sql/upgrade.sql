@@ -127,6 +127,13 @@ RESET ROLE;
 SELECT action, entity, entity_id IS NOT NULL AS has_entity_id, firm_id = :f AS our_firm
   FROM access_control.audit_log ORDER BY id;
 
+-- Before 1.2, grants to owners and admins were accepted and hidden: an
+-- admin with a direct grant (1.0), and a member holding one who is then
+-- made an admin (1.1, which kept it), each had a grant that would take
+-- effect if they were made members again.
+SELECT access_control.add_staff(:f, 'admin@upgrade.test', 'admin') AS adm \gset
+SELECT access_control.grant_client_access(:adm, ARRAY[:b2]::bigint[], 'clerk');
+
 -- 1.0 to 1.1: the member sees the same rows
 ALTER EXTENSION access_control UPDATE TO '1.1';
 SELECT extversion FROM pg_extension WHERE extname = 'access_control';
@@ -137,9 +144,52 @@ SELECT count(*), sum(amount) FROM upgrade_ledger;
 COMMIT;
 RESET ROLE;
 
--- 1.1 to 1.2, the current version
+-- In 1.1: a member with a grant made an admin keeps the grant; the owner
+-- joins a team that has a grant.
+SELECT access_control.add_staff(:f, 'promoted@upgrade.test') AS pro \gset
+SELECT access_control.grant_client_access(:pro, ARRAY[:b1, :b2]::bigint[], 'payer');
+SELECT access_control.set_staff_role(:pro, 'admin');
+SELECT id AS owner FROM access_control.staff WHERE email = 'owner@upgrade.test' \gset
+SELECT access_control.create_team(:f, 'Upgrade Team') AS team \gset
+SELECT access_control.add_team_member(:team, :owner);
+SELECT access_control.grant_team_access(:team, ARRAY[:b2]::bigint[], 'bookkeeper');
+SELECT max(id) AS audit_before_1_2 FROM access_control.audit_log \gset
+SELECT s.email, s.role AS staff_role, 'direct' AS kind, b.name AS business_or_team, r.name AS client_role
+  FROM access_control.staff_grant g JOIN access_control.staff s ON s.id = g.staff_id
+  JOIN access_control.business b ON b.id = g.business_id JOIN access_control.client_role r ON r.id = g.role_id
+UNION ALL
+SELECT s.email, s.role, 'team', t.name, NULL
+  FROM access_control.team_member m JOIN access_control.staff s ON s.id = m.staff_id
+  JOIN access_control.team t ON t.id = m.team_id
+ ORDER BY 1, 3, 4;
+
+-- 1.1 to 1.2, the current version: the grants and team memberships of
+-- owners and admins, which 1.2 refuses, go (a WARNING counts them)
 ALTER EXTENSION access_control UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'access_control';
+-- what is left is what 1.2 could have made: the member's grant only, and
+-- the team without its owner
+SELECT s.email, s.role AS staff_role, 'direct' AS kind, b.name AS business_or_team, r.name AS client_role
+  FROM access_control.staff_grant g JOIN access_control.staff s ON s.id = g.staff_id
+  JOIN access_control.business b ON b.id = g.business_id JOIN access_control.client_role r ON r.id = g.role_id
+UNION ALL
+SELECT s.email, s.role, 'team', t.name, NULL
+  FROM access_control.team_member m JOIN access_control.staff s ON s.id = m.staff_id
+  JOIN access_control.team t ON t.id = m.team_id
+ ORDER BY 1, 3, 4;
+-- each removal is audited by the update, as system, on the firm's chain
+SELECT a.action, a.entity, s.email, a.actor, a.actor_kind, a.actor_id, a.firm_id = :f AS our_firm,
+       b.name AS business, a.db_user = session_user AS by_the_upgrading_user
+  FROM access_control.audit_log a
+  JOIN access_control.staff s ON s.id = (coalesce(a.old, a.new) ->> 'staff_id')::bigint
+  LEFT JOIN access_control.business b ON b.id = (a.old ->> 'business_id')::bigint
+ WHERE a.id > :audit_before_1_2 ORDER BY a.id;
+-- made members again now, the two admins see nothing: no grant woke up
+SELECT access_control.set_staff_role(:adm, 'member');
+SELECT access_control.set_staff_role(:pro, 'member');
+SELECT s.email, access_control.staff_can_see_business(s.id, :b1) AS sees_b1,
+       access_control.staff_can_see_business(s.id, :b2) AS sees_b2
+  FROM access_control.staff s WHERE s.id IN (:adm, :pro) ORDER BY s.id;
 
 -- the same rows after it, the same decisions, the audit chain intact
 SET ROLE regress_upgrade;

@@ -5,7 +5,10 @@
 -- application's backend role (demo_app); most steps then run as demo_app,
 -- acting for one person per transaction, as an application would.  Refusals
 -- that belong to the story are caught by err() and shown as a result
--- instead of stopping the script.
+-- instead of stopping the script.  Then the console screens, built as an
+-- application builds them with only the grants README "What to grant"
+-- lists, for an owner, a member and a portal user; and, table by table,
+-- that another firm's rows appear on none of them.
 \set ON_ERROR_STOP 1
 \set QUIET on
 \pset footer off
@@ -319,6 +322,310 @@ COMMIT;
 BEGIN; SELECT access_control.set_actor(:mia) \gset
 SELECT err(format('SELECT * FROM access_control.staff_access(%s)', :max)) AS mia_looks_at_max;
 COMMIT;
+
+RESET ROLE;
+
+\echo
+\echo '======================================================================'
+\echo '== The console screens, as an application builds them'
+\echo '======================================================================'
+\echo '-- demo_app gets what README "What to grant" lists for the screens, no'
+\echo '-- more: SELECT on the extension''s tables and views, which row-level'
+\echo '-- security filters by the actor, and EXECUTE on the functions they call.'
+GRANT SELECT ON ALL TABLES IN SCHEMA access_control TO demo_app;
+GRANT EXECUTE ON FUNCTION
+    access_control.grant_all_clients(bigint, text, timestamptz),
+    access_control.set_client_roles(bigint, bigint[], text[]),
+    access_control.revoke_client_access(bigint, bigint[]),
+    access_control.grant_staff_access(bigint, bigint[], text, timestamptz),
+    access_control.set_portal_permissions(bigint, text[]),
+    access_control.invite_portal_user(bigint, text, text[], text, text),
+    access_control.set_partner_listing(bigint, boolean),
+    access_control.find_partner_firms(text),
+    access_control.business_partners(bigint)
+TO demo_app;
+SELECT c.relname AS table_or_view, CASE c.relkind WHEN 'v' THEN 'view' ELSE 'table' END AS kind,
+       c.relrowsecurity AS row_level_security
+  FROM pg_class c
+ WHERE c.relnamespace = 'access_control'::regnamespace AND c.relkind IN ('r', 'v')
+   AND has_table_privilege('demo_app', c.oid, 'SELECT')
+ ORDER BY c.relkind, c.relname;
+
+\echo '-- Another firm signs up: Summit Ledger (owner Sofia, member Sid), with a client,'
+\echo '-- a custom role, a team, grants, a portal user, invitations, an API key in use'
+\echo '-- and audit rows. None of it may appear on any of Northwind''s or Cedar''s screens.'
+SELECT access_control.create_firm('Summit Ledger', 'sofia@summit.test', 'Sofia', 'Summit') AS summit \gset
+SELECT access_control.add_staff(:summit, 'sid@summit.test', 'member', 'Sid', 'Summit') AS sid \gset
+SELECT access_control.create_business(:summit, 'Spruce Supplies') AS spruce \gset
+SELECT access_control.create_client_role(:summit, 'Summit reviewer', '{bills.view,bills.approve}') \gset
+SELECT access_control.create_team(:summit, 'Audit desk') AS desk \gset
+SELECT access_control.add_team_member(:desk, :sid) \gset
+SELECT access_control.grant_team_access(:desk, ARRAY[:spruce]::bigint[], 'Summit reviewer') \gset
+SELECT access_control.grant_client_access(:sid, ARRAY[:spruce]::bigint[], 'clerk') \gset
+SELECT access_control.grant_all_clients(:sid, 'bookkeeper') \gset
+SELECT access_control.add_portal_user(:spruce, 'stan@spruce.test', NULL, 'Stan', 'Spruce') \gset
+SELECT count(*) AS invited FROM access_control.invite_staff(:summit, 'sue@summit.test', 'admin') \gset
+SELECT count(*) AS invited FROM access_control.invite_portal_user(:spruce, 'sal@spruce.test', '{bills.view}') \gset
+SELECT access_control.create_api_key(:sid, 'Summit sync') AS summit_key \gset
+BEGIN; SELECT access_control.authenticate(:'summit_key') \gset
+COMMIT;
+-- The DBA notes every row that is Summit's, by table, to count them on
+-- each screen below.
+CREATE TABLE demo_summit (tbl text, id bigint);
+INSERT INTO demo_summit
+SELECT 'firm', :summit
+UNION ALL SELECT 'staff', id FROM access_control.staff WHERE firm_id = :summit
+UNION ALL SELECT 'business', business_id FROM access_control.firm_client WHERE firm_id = :summit
+UNION ALL SELECT 'team', id FROM access_control.team WHERE firm_id = :summit
+UNION ALL SELECT 'client_role', id FROM access_control.client_role WHERE firm_id = :summit
+UNION ALL SELECT 'portal_user', id FROM access_control.portal_user WHERE business_id = :spruce
+UNION ALL SELECT 'api_key', k.id FROM access_control.api_key k
+                 JOIN access_control.staff s ON s.id = k.staff_id WHERE s.firm_id = :summit
+UNION ALL SELECT 'invitation', id FROM access_control.invitation WHERE firm_id = :summit OR business_id = :spruce
+UNION ALL SELECT 'audit_log', id FROM access_control.audit_log WHERE firm_id = :summit OR business_id = :spruce;
+GRANT SELECT ON demo_summit TO demo_app;
+-- For one actor: the rows it reads of every table and view of the
+-- extension, and how many of them are Summit's. It runs with the caller's
+-- rights, so row-level security filters it as it filters the screens.
+CREATE FUNCTION demo_reads() RETURNS TABLE (table_or_view text, rows_read bigint, summits bigint)
+LANGUAGE sql STABLE AS $$
+    WITH o AS (SELECT array_agg(id) FILTER (WHERE tbl = 'firm') AS firm,
+                      array_agg(id) FILTER (WHERE tbl = 'staff') AS staff,
+                      array_agg(id) FILTER (WHERE tbl = 'business') AS business,
+                      array_agg(id) FILTER (WHERE tbl = 'team') AS team,
+                      array_agg(id) FILTER (WHERE tbl = 'client_role') AS client_role,
+                      array_agg(id) FILTER (WHERE tbl = 'portal_user') AS portal_user,
+                      array_agg(id) FILTER (WHERE tbl = 'api_key') AS api_key,
+                      array_agg(id) FILTER (WHERE tbl = 'invitation') AS invitation,
+                      array_agg(id) FILTER (WHERE tbl = 'audit_log') AS audit_log
+                 FROM demo_summit)
+    SELECT 'firm', count(*), count(*) FILTER (WHERE x.id = ANY (o.firm)) FROM access_control.firm x, o
+    UNION ALL SELECT 'staff', count(*), count(*) FILTER (WHERE x.id = ANY (o.staff)) FROM access_control.staff x, o
+    UNION ALL SELECT 'business', count(*), count(*) FILTER (WHERE x.id = ANY (o.business)) FROM access_control.business x, o
+    UNION ALL SELECT 'firm_client', count(*), count(*) FILTER (WHERE x.firm_id = ANY (o.firm) OR x.business_id = ANY (o.business))
+                FROM access_control.firm_client x, o
+    UNION ALL SELECT 'team', count(*), count(*) FILTER (WHERE x.id = ANY (o.team)) FROM access_control.team x, o
+    UNION ALL SELECT 'team_member', count(*), count(*) FILTER (WHERE x.team_id = ANY (o.team) OR x.staff_id = ANY (o.staff))
+                FROM access_control.team_member x, o
+    UNION ALL SELECT 'client_role', count(*), count(*) FILTER (WHERE x.id = ANY (o.client_role)) FROM access_control.client_role x, o
+    UNION ALL SELECT 'permission (shared catalog)', count(*), 0 FROM access_control.permission x
+    UNION ALL SELECT 'staff_grant', count(*), count(*) FILTER (WHERE x.staff_id = ANY (o.staff) OR x.business_id = ANY (o.business))
+                FROM access_control.staff_grant x, o
+    UNION ALL SELECT 'all_clients_grant', count(*), count(*) FILTER (WHERE x.staff_id = ANY (o.staff))
+                FROM access_control.all_clients_grant x, o
+    UNION ALL SELECT 'team_grant', count(*), count(*) FILTER (WHERE x.team_id = ANY (o.team) OR x.business_id = ANY (o.business))
+                FROM access_control.team_grant x, o
+    UNION ALL SELECT 'portal_user', count(*), count(*) FILTER (WHERE x.id = ANY (o.portal_user) OR x.business_id = ANY (o.business))
+                FROM access_control.portal_user x, o
+    UNION ALL SELECT 'api_key', count(*), count(*) FILTER (WHERE x.id = ANY (o.api_key)) FROM access_control.api_key x, o
+    UNION ALL SELECT 'api_key_usage', count(*), count(*) FILTER (WHERE x.key_id = ANY (o.api_key)) FROM access_control.api_key_usage x, o
+    UNION ALL SELECT 'secret_key (hashing keys)', count(*), 0 FROM access_control.secret_key x
+    UNION ALL SELECT 'invitation', count(*), count(*) FILTER (WHERE x.id = ANY (o.invitation)) FROM access_control.invitation x, o
+    UNION ALL SELECT 'audit_log', count(*), count(*) FILTER (WHERE x.id = ANY (o.audit_log) OR x.firm_id = ANY (o.firm)
+                                                              OR x.business_id = ANY (o.business))
+                FROM access_control.audit_log x, o
+    UNION ALL SELECT 'view pending_invitations', count(*), count(*) FILTER (WHERE x.id = ANY (o.invitation))
+                FROM access_control.pending_invitations x, o
+    UNION ALL SELECT 'view api_keys', count(*), count(*) FILTER (WHERE x.id = ANY (o.api_key)) FROM access_control.api_keys x, o
+$$;
+SET ROLE demo_app;
+
+\echo
+\echo '== Screen 1: Northwind''s Staff page, as Olivia (owner)'
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+\echo '-- The staff list: SELECT on staff, which gives her firm''s staff only'
+SELECT first_name || ' ' || last_name AS name, email, role, status, programmatic_access AS api_keys_allowed
+  FROM access_control.staff ORDER BY array_position('{owner,admin,member}', role), first_name;
+\echo '-- "Invite": Quinn, as a member; the pending invitations (kind staff)'
+SELECT count(*) AS invited FROM access_control.invite_staff(:firm, 'quinn@northwind.test', 'member', 'Quinn', 'Quill') \gset
+SELECT first_name, last_name, email, role, delivery_state, expired, resend_available_at > now() AS resend_waits
+  FROM access_control.pending_invitations WHERE kind = 'staff' ORDER BY id;
+\echo '-- The "manage access" modal for Nora. Olivia first gives her the "New Client'
+\echo '-- Role" for all client accounts, bookkeeper, which covers clients added later too.'
+SELECT access_control.grant_all_clients(:nora, 'bookkeeper') \gset
+\echo '-- Per client: her direct role (the dropdown), her teams'' roles, the all-clients role'
+SELECT business_name AS client, direct_role, team_roles, via_teams, all_clients_role,
+       cardinality(permissions) AS n_permissions
+  FROM access_control.staff_access(:nora) ORDER BY business_name;
+\echo '-- Save: her direct roles become clerk on Alder and payer on Fir (set_client_roles)'
+SELECT access_control.set_client_roles(:nora, ARRAY[:alder, :fir]::bigint[], '{clerk,payer}') \gset
+\echo '-- Olivia unticks Alder; the console shows the NOTICE: Nora keeps Alder all the same'
+SET LOCAL client_min_messages = notice;
+SELECT access_control.revoke_client_access(:nora, ARRAY[:alder]::bigint[]) \gset
+SET LOCAL client_min_messages = warning;
+SELECT business_name AS client, direct_role, team_roles, all_clients_role
+  FROM access_control.staff_access(:nora) WHERE business_id IN (:alder, :fir) ORDER BY business_name;
+COMMIT;
+\echo '-- Nora (member): the same staff list, no invitations (they are for owners and'
+\echo '-- admins), her own access but nobody else''s; Carla (portal user): no staff page'
+BEGIN; SELECT access_control.set_actor(:nora) \gset
+SELECT (SELECT count(*) FROM access_control.staff) AS staff_nora_reads,
+       (SELECT count(*) FROM access_control.pending_invitations WHERE kind = 'staff') AS staff_invitations_nora_reads,
+       (SELECT count(*) FROM access_control.staff_access(:nora)) AS clients_in_her_own_modal,
+       err(format('SELECT * FROM access_control.staff_access(%s)', :max)) AS max_s_modal;
+COMMIT;
+BEGIN; SELECT access_control.set_portal_actor(:carla) \gset
+SELECT (SELECT count(*) FROM access_control.staff) AS staff_carla_reads,
+       err(format('SELECT * FROM access_control.staff_access(%s)', :nora)) AS nora_s_modal;
+COMMIT;
+
+\echo
+\echo '== Screen 2: a bill-pay console''s per-client roles, as Olivia'
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+\echo '-- The role picker: SELECT on client_role gives the built-in roles and Northwind''s own'
+SELECT name, CASE WHEN firm_id IS NULL THEN 'built in' ELSE 'Northwind' END AS made_by,
+       demo_perms(access_control.permission_names(permissions)) AS permissions
+  FROM access_control.client_role ORDER BY firm_id NULLS FIRST, name;
+\echo '-- Cedar Cafe''s page: who works on it, with each one''s role there (business_access)'
+SELECT first_name || ' ' || last_name AS name, staff_role, direct_role, team_roles, via_teams
+  FROM access_control.business_access(:cedar) ORDER BY staff_id;
+\echo '-- "Add staff to this client": Mia as approver (grant_staff_access), and the list again'
+SELECT access_control.grant_staff_access(:cedar, ARRAY[:mia]::bigint[], 'approver') \gset
+SELECT first_name || ' ' || last_name AS name, staff_role, direct_role, team_roles, via_teams
+  FROM access_control.business_access(:cedar) ORDER BY staff_id;
+COMMIT;
+\echo '-- Nora (member): the same role picker, but not the client''s staff list;'
+\echo '-- Carla (portal user): neither'
+BEGIN; SELECT access_control.set_actor(:nora) \gset
+SELECT (SELECT count(*) FROM access_control.client_role) AS roles_nora_reads,
+       err(format('SELECT * FROM access_control.business_access(%s)', :cedar)) AS cedar_s_staff;
+COMMIT;
+BEGIN; SELECT access_control.set_portal_actor(:carla) \gset
+SELECT (SELECT count(*) FROM access_control.client_role) AS roles_carla_reads,
+       err(format('SELECT * FROM access_control.business_access(%s)', :cedar)) AS cedar_s_staff;
+COMMIT;
+
+\echo
+\echo '== Screen 3: Cedar Cafe''s Partner tab, and a partner firm''s client list'
+\echo '-- Hana lists Harbor in the partner directory'
+BEGIN; SELECT access_control.set_actor(:hana) \gset
+SELECT access_control.set_partner_listing(:harbor, true) \gset
+COMMIT;
+\echo '-- Carla (Cedar''s portal user, All Permissions) searches the directory and invites Harbor again'
+BEGIN; SELECT access_control.set_portal_actor(:carla) \gset
+SELECT name FROM access_control.find_partner_firms('tax');
+SELECT access_control.invite_partner_firm(:cedar, :harbor, '{invoices.view,payments.view,bills.view}') \gset
+SELECT firm_name, status, demo_perms(ceiling) AS ceiling,
+       invited_at IS NOT NULL AS invited, connected_at IS NOT NULL AS connected
+  FROM access_control.business_partners(:cedar);
+COMMIT;
+\echo '-- Harbor''s Clients page, as Hana: Cedar is pending; she accepts'
+BEGIN; SELECT access_control.set_actor(:hana) \gset
+SELECT name, status FROM access_control.firm_clients(:harbor);
+SELECT access_control.accept_partner_invitation(:harbor, :cedar) \gset
+SELECT name, status FROM access_control.firm_clients(:harbor);
+COMMIT;
+\echo '-- The Partner tab now'
+BEGIN; SELECT access_control.set_portal_actor(:carla) \gset
+SELECT firm_name, status, demo_perms(ceiling) AS ceiling, connected_at IS NOT NULL AS connected
+  FROM access_control.business_partners(:cedar);
+COMMIT;
+\echo '-- Staff holding users.manage on Cedar read its Partner tab too: Olivia (owner)'
+\echo '-- and Nora (member, administrator there by her team); Mia (approver) does not'
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+SELECT count(*) AS partners_olivia_reads FROM access_control.business_partners(:cedar);
+SELECT access_control.set_actor(:nora) \gset
+SELECT count(*) AS partners_nora_reads FROM access_control.business_partners(:cedar);
+SELECT access_control.set_actor(:mia) \gset
+SELECT err(format('SELECT * FROM access_control.business_partners(%s)', :cedar)) AS mia_opens_the_tab;
+COMMIT;
+
+\echo
+\echo '== Screen 4: Cedar Cafe''s billing account, "Additional users", as Carla'
+BEGIN; SELECT access_control.set_portal_actor(:carla) \gset
+\echo '-- "Add user": Cody, who enters bills; "Invite new user": Dana, who approves them'
+SELECT access_control.add_portal_user(:cedar, 'cody@cedar.test', '{bills.view,bills.manage}', 'Cody', 'Clerk') AS cody \gset
+SELECT count(*) AS invited
+  FROM access_control.invite_portal_user(:cedar, 'dana@cedar.test', '{bills.view,bills.approve}', 'Dana', 'Day') \gset
+\echo '-- Cody gets "All Permissions": a standing choice, permissions defined later included'
+SELECT access_control.set_portal_permissions(:cody, NULL) \gset
+\echo '-- The users (SELECT on portal_user: Cedar''s only) and the pending invitations (kind portal)'
+SELECT coalesce(first_name || ' ' || last_name, email) AS name, email,
+       CASE WHEN NOT can_login THEN 'contact, no login'
+            WHEN permissions IS NULL THEN 'All Permissions'
+            ELSE demo_perms(access_control.permission_names(permissions)) END AS permissions
+  FROM access_control.portal_user ORDER BY id;
+SELECT first_name || ' ' || last_name AS name, email,
+       CASE WHEN all_permissions THEN 'All Permissions' ELSE array_to_string(permissions, ', ') END AS permissions,
+       delivery_state, expired
+  FROM access_control.pending_invitations WHERE kind = 'portal' ORDER BY id;
+COMMIT;
+\echo '-- Nora, a member, holds users.manage on Cedar (the Year-end team''s administrator'
+\echo '-- role): she reads the same screen and may invite, within what she holds'
+BEGIN; SELECT access_control.set_actor(:nora) \gset
+SELECT count(*) AS invited
+  FROM access_control.invite_portal_user(:cedar, 'eli@cedar.test', '{invoices.view}', 'Eli', 'Eddy') \gset
+SELECT email FROM access_control.portal_user ORDER BY id;
+SELECT email, array_to_string(permissions, ', ') AS permissions FROM access_control.pending_invitations
+ WHERE kind = 'portal' ORDER BY id;
+COMMIT;
+\echo '-- Mia, a member without users.manage on Cedar (approver there), reads none of it, invites nobody'
+BEGIN; SELECT access_control.set_actor(:mia) \gset
+SELECT (SELECT count(*) FROM access_control.portal_user) AS users_mia_reads,
+       (SELECT count(*) FROM access_control.pending_invitations) AS invitations_mia_reads,
+       err(format($$SELECT access_control.invite_portal_user(%s, 'x@cedar.test', '{invoices.view}')$$, :cedar)) AS mia_invites;
+COMMIT;
+
+\echo
+\echo '== Screen 5: the audit screen, SELECT on audit_log as each actor reads it (newest first)'
+\echo '-- Olivia (owner): Northwind''s rows (firm_id), its staff''s changes on clients included'
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+SELECT a.action, a.entity,
+       CASE a.actor_kind WHEN 'system' THEN 'System' ELSE coalesce(s.first_name, p.first_name, p.email, a.actor) END AS who,
+       b.name AS client
+  FROM access_control.audit_log a
+  LEFT JOIN access_control.staff s ON a.actor_kind = 'staff' AND s.id = a.actor_id
+  LEFT JOIN access_control.portal_user p ON a.actor_kind = 'portal' AND p.id = a.actor_id
+  LEFT JOIN access_control.business b ON b.id = a.business_id
+ ORDER BY a.id DESC LIMIT 8;
+COMMIT;
+\echo '-- Carla (portal user with users.manage on Cedar): Cedar''s rows; staff names are'
+\echo '-- the firms'', so she reads the actor''s kind and id'
+BEGIN; SELECT access_control.set_portal_actor(:carla) \gset
+SELECT a.action, a.entity,
+       CASE a.actor_kind WHEN 'system' THEN 'System' ELSE coalesce(s.first_name, p.first_name, p.email, a.actor) END AS who,
+       b.name AS client
+  FROM access_control.audit_log a
+  LEFT JOIN access_control.staff s ON a.actor_kind = 'staff' AND s.id = a.actor_id
+  LEFT JOIN access_control.portal_user p ON a.actor_kind = 'portal' AND p.id = a.actor_id
+  LEFT JOIN access_control.business b ON b.id = a.business_id
+ ORDER BY a.id DESC LIMIT 8;
+COMMIT;
+\echo '-- Nora (member): members read no audit rows'
+BEGIN; SELECT access_control.set_actor(:nora) \gset
+SELECT count(*) AS audit_rows_nora_reads FROM access_control.audit_log;
+COMMIT;
+
+\echo
+\echo '== Summit''s rows on every table and view, per actor: "rows read (of them Summit''s)"'
+\echo '-- Each actor runs demo_reads() as demo_app; system (the DBA) shows what there is.'
+CREATE TEMPORARY TABLE demo_tally (actor text, table_or_view text, rows_read bigint, summits bigint, k bigint);
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+INSERT INTO demo_tally SELECT 'owner', r.* FROM demo_reads() WITH ORDINALITY AS r(t, rows_read, summits, k);
+COMMIT;
+BEGIN; SELECT access_control.set_actor(:nora) \gset
+INSERT INTO demo_tally SELECT 'member', r.* FROM demo_reads() WITH ORDINALITY AS r(t, rows_read, summits, k);
+COMMIT;
+BEGIN; SELECT access_control.set_portal_actor(:carla) \gset
+INSERT INTO demo_tally SELECT 'portal', r.* FROM demo_reads() WITH ORDINALITY AS r(t, rows_read, summits, k);
+COMMIT;
+INSERT INTO demo_tally SELECT 'none', r.* FROM demo_reads() WITH ORDINALITY AS r(t, rows_read, summits, k);
+RESET ROLE;
+INSERT INTO demo_tally SELECT 'system', r.* FROM demo_reads() WITH ORDINALITY AS r(t, rows_read, summits, k);
+SELECT table_or_view,
+       max(rows_read || ' (' || summits || ')') FILTER (WHERE actor = 'owner') AS "Olivia, owner",
+       max(rows_read || ' (' || summits || ')') FILTER (WHERE actor = 'member') AS "Nora, member",
+       max(rows_read || ' (' || summits || ')') FILTER (WHERE actor = 'portal') AS "Carla, portal",
+       max(rows_read || ' (' || summits || ')') FILTER (WHERE actor = 'none') AS "no actor",
+       max(rows_read || ' (' || summits || ')') FILTER (WHERE actor = 'system') AS "system"
+  FROM demo_tally GROUP BY table_or_view ORDER BY min(k);
+\echo '-- Summit''s rows read by Northwind''s and Cedar''s actors, all tables together; and'
+\echo '-- every row read with no actor but the shared permission catalog'
+SELECT sum(summits) FILTER (WHERE actor IN ('owner', 'member', 'portal')) AS summit_rows_they_read,
+       sum(rows_read) FILTER (WHERE actor = 'none' AND table_or_view NOT LIKE 'permission%') AS rows_read_with_no_actor
+  FROM demo_tally;
+DROP TABLE demo_tally, demo_summit;
+DROP FUNCTION demo_reads();
 
 RESET ROLE;
 \echo

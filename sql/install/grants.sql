@@ -183,42 +183,60 @@ COMMENT ON FUNCTION access_control.grant_staff_access(bigint, bigint[], text, ti
 
 /*
  * A NOTICE for each business on which removing the member's direct grants
- * (removed: those that existed) leaves things as they were or leaves
- * access through a team: the console would otherwise show a revoke that
- * did nothing.
+ * (removed: those that existed) leaves things as they were, or leaves the
+ * member seeing it through a team grant or the standing all-clients grant
+ * (naming which): the console would otherwise show a revoke that did
+ * nothing. Only businesses the firm has an active link with count as seen.
  */
 CREATE FUNCTION access_control_internal.notice_revoke(staff_id bigint, business_ids bigint[], removed bigint[]) RETURNS void
     LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     c record;
+    paths text;
 BEGIN
     FOR c IN
-        SELECT x.teams, x.had, access_control_internal.id_list(pg_catalog.array_agg(x.b ORDER BY x.b)) AS ids
-          FROM (SELECT u.b, u.b = ANY (removed) AS had,
+        SELECT x.teams, x.all_clients, x.had,
+               access_control_internal.id_list(pg_catalog.array_agg(x.b ORDER BY x.b)) AS ids
+          FROM (SELECT u.b, u.b = ANY (removed) AS had, l.active,
                        (SELECT pg_catalog.string_agg(DISTINCT t.name, ', ')
                           FROM access_control.team_member m
                           JOIN access_control.team t ON t.id = m.team_id
                           JOIN access_control.team_grant g ON g.team_id = m.team_id
-                         WHERE m.staff_id = notice_revoke.staff_id AND g.business_id = u.b
-                           AND (g.expires_at IS NULL OR g.expires_at > pg_catalog.now())) AS teams
+                         WHERE l.active AND m.staff_id = notice_revoke.staff_id AND g.business_id = u.b
+                           AND (g.expires_at IS NULL OR g.expires_at > pg_catalog.now())) AS teams,
+                       l.active AND EXISTS (
+                           SELECT 1 FROM access_control.all_clients_grant a
+                            WHERE a.staff_id = notice_revoke.staff_id
+                              AND (a.expires_at IS NULL OR a.expires_at > pg_catalog.now())) AS all_clients
                   FROM (SELECT DISTINCT pg_catalog.unnest(business_ids) AS b) u
+                 CROSS JOIN LATERAL (
+                       SELECT EXISTS (SELECT 1 FROM access_control.staff s
+                                        JOIN access_control.firm_client fc ON fc.firm_id = s.firm_id
+                                       WHERE s.id = notice_revoke.staff_id AND fc.business_id = u.b
+                                         AND fc.status = 'active') AS active) l
                  WHERE u.b IS NOT NULL) x
-         WHERE x.teams IS NOT NULL OR NOT x.had
-         GROUP BY x.teams, x.had
+         WHERE x.teams IS NOT NULL OR x.all_clients OR NOT x.had
+         GROUP BY x.teams, x.all_clients, x.had
          ORDER BY pg_catalog.min(x.b)
     LOOP
-        IF c.teams IS NOT NULL THEN
-            RAISE NOTICE 'staff member % keeps access to business % through team %', staff_id, c.ids, c.teams
+        IF c.teams IS NOT NULL OR c.all_clients THEN
+            paths := pg_catalog.concat_ws(' and ', 'team ' || c.teams,
+                                          CASE WHEN c.all_clients THEN 'the all-clients grant' END);
+            RAISE NOTICE 'staff member % keeps access to business % through %', staff_id, c.ids, paths
                 USING DETAIL = CASE WHEN c.had THEN 'The direct grant was removed.'
                                     ELSE 'There was no direct grant to remove.' END,
-                      HINT = 'Remove the member from the team (remove_team_member), or the team''s grant (revoke_team_access).';
+                      HINT = pg_catalog.concat_ws(' ',
+                          CASE WHEN c.teams IS NOT NULL THEN
+                              'Remove the member from the team (remove_team_member), or the team''s grant (revoke_team_access).' END,
+                          CASE WHEN c.all_clients THEN
+                              'End the all-clients grant with revoke_all_clients.' END);
         ELSE
             RAISE NOTICE 'staff member % had no direct grant on business %: nothing revoked there', staff_id, c.ids;
         END IF;
     END LOOP;
 END $$;
-COMMENT ON FUNCTION access_control_internal.notice_revoke(bigint, bigint[], bigint[]) IS 'Internal: NOTICEs for revokes that removed nothing or leave access through a team';
+COMMENT ON FUNCTION access_control_internal.notice_revoke(bigint, bigint[], bigint[]) IS 'Internal: NOTICEs for revokes that removed nothing or leave access through a team or the all-clients grant';
 
 CREATE FUNCTION access_control.revoke_client_access(staff_id bigint, business_ids bigint[]) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -253,7 +271,9 @@ COMMENT ON FUNCTION access_control.revoke_staff_access(bigint, bigint[]) IS 'Rem
 
 /*
  * The manage-access modal's Save. Ids that already had a direct grant keep
- * their role and expiry; new ids get role, required when there are any.
+ * their role and expiry; new ids get role, required when there are any. A
+ * grant removed from a business the member keeps through a team or the
+ * all-clients grant gets revoke_client_access's NOTICE.
  */
 CREATE FUNCTION access_control.set_client_access(staff_id bigint, business_ids bigint[], role text DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER PARALLEL UNSAFE
@@ -261,6 +281,7 @@ CREATE FUNCTION access_control.set_client_access(staff_id bigint, business_ids b
 DECLARE
     s access_control.staff := access_control_internal.active_staff(staff_id);
     new_ids bigint[];
+    removed bigint[];
     rid bigint;
 BEGIN
     PERFORM access_control_internal.authorize(s.firm_id);
@@ -281,8 +302,11 @@ BEGIN
         /* checked before anything is removed, so an error changes nothing */
         PERFORM access_control_internal.check_linked(s.firm_id, new_ids);
     END IF;
-    DELETE FROM access_control.staff_grant g
-     WHERE g.staff_id = s.id AND NOT (g.business_id = ANY (business_ids));
+    WITH d AS (DELETE FROM access_control.staff_grant g
+                WHERE g.staff_id = s.id AND NOT (g.business_id = ANY (business_ids))
+               RETURNING g.business_id)
+    SELECT coalesce(pg_catalog.array_agg(d.business_id), '{}') INTO removed FROM d;
+    PERFORM access_control_internal.notice_revoke(s.id, removed, removed);
     IF pg_catalog.cardinality(new_ids) > 0 THEN
         PERFORM access_control_internal.write_grants(s, new_ids,
             pg_catalog.array_fill(rid, ARRAY[pg_catalog.cardinality(new_ids)]), NULL);
@@ -293,7 +317,8 @@ COMMENT ON FUNCTION access_control.set_client_access(bigint, bigint[], text) IS 
 /*
  * The console's per-client Save: the direct grants become exactly these
  * (business, role) pairs. A pair already granted with that role keeps its
- * expiry; a new pair, or one whose role changes, does not expire.
+ * expiry; a new pair, or one whose role changes, does not expire. Removed
+ * grants get revoke_client_access's NOTICEs, as in set_client_access.
  */
 CREATE FUNCTION access_control.set_client_roles(staff_id bigint, business_ids bigint[], roles text[]) RETURNS void
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER PARALLEL UNSAFE
@@ -303,6 +328,7 @@ DECLARE
     role_ids bigint[];
     dup text;
     changed record;
+    removed bigint[];
 BEGIN
     PERFORM access_control_internal.authorize(s.firm_id);
     PERFORM access_control_internal.not_null(business_ids, 'business_ids');
@@ -330,8 +356,11 @@ BEGIN
      WHERE NOT EXISTS (SELECT 1 FROM access_control.staff_grant g
                         WHERE g.staff_id = s.id AND g.business_id = u.b AND g.role_id = u.r);
     PERFORM access_control_internal.check_linked(s.firm_id, changed.b);
-    DELETE FROM access_control.staff_grant g
-     WHERE g.staff_id = s.id AND NOT (g.business_id = ANY (business_ids));
+    WITH d AS (DELETE FROM access_control.staff_grant g
+                WHERE g.staff_id = s.id AND NOT (g.business_id = ANY (business_ids))
+               RETURNING g.business_id)
+    SELECT coalesce(pg_catalog.array_agg(d.business_id), '{}') INTO removed FROM d;
+    PERFORM access_control_internal.notice_revoke(s.id, removed, removed);
     IF pg_catalog.cardinality(changed.b) > 0 THEN
         PERFORM access_control_internal.write_grants(s, changed.b, changed.r, NULL);
     END IF;

@@ -113,10 +113,11 @@ COMMENT ON FUNCTION access_control.invite_staff(bigint, text, text, text, text) 
 
 /*
  * The billing account's "Invite New User": who may add a portal user may
- * invite one (authorize_portal: system, a portal user of the business or an
- * owner or admin of a linked firm, holding users.manage there and every
- * permission given). Accepting creates the portal user, or reactivates a
- * removed one (or gives a contact a login) with the invitation's permissions.
+ * invite one (authorize_portal: system, or a portal user or staff member
+ * holding users.manage on the business and every permission given), and
+ * see, resend and cancel the invitation. Accepting creates the portal
+ * user, or reactivates a removed one (or gives a contact a login) with the
+ * invitation's permissions.
  */
 CREATE FUNCTION access_control.invite_portal_user(business_id bigint, email text, permissions text[] DEFAULT NULL,
     first_name text DEFAULT NULL, last_name text DEFAULT NULL)

@@ -42,9 +42,12 @@ CREATE TRIGGER check_permission_mask BEFORE INSERT OR UPDATE OF permissions ON a
  *   - a portal actor: an active login user of this same business holding
  *     the permission, that holds (with implications) every permission it
  *     gives and every permission the record had;
- *   - a staff actor: an owner or admin of a firm with an active link to the
- *     business, whose effective permissions there (capped by the link's
- *     ceiling) hold the permission and every one given or taken away.
+ *   - a staff actor: an active staff member (owner, admin, or member through
+ *     her grants) whose effective permissions on the business (capped by her
+ *     firm's link ceiling) hold the permission and every one given or taken
+ *     away. Holding users.manage there is the one rule, as for reading the
+ *     business's portal users, its pending portal invitations and its
+ *     Partner tab.
  */
 CREATE FUNCTION access_control_internal.authorize_portal(business_id bigint, needed text,
     grant_mask bigint DEFAULT 0, old_mask bigint DEFAULT 0) RETURNS void
@@ -71,14 +74,16 @@ BEGIN
         held := access_control.validate_permissions(access_control_internal.portal_mask(me_portal.permissions));
     ELSE
         SELECT * INTO me_staff FROM access_control.staff s WHERE s.id = access_control.current_staff_id();
-        IF me_staff.status IS DISTINCT FROM 'active' OR me_staff.role = 'member' THEN
+        IF me_staff.status IS DISTINCT FROM 'active' THEN
             RAISE EXCEPTION 'permission denied to manage the portal users of business %', business_id
-                USING ERRCODE = '42501', DETAIL = 'Only owners and admins of a firm linked to the business manage its portal users.';
+                USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s is not an active staff member.', actor);
         END IF;
         held := access_control.staff_effective_permission_mask(me_staff.id, business_id);
         IF held IS NULL THEN
             RAISE EXCEPTION 'permission denied to manage the portal users of business %', business_id
-                USING ERRCODE = '42501', DETAIL = pg_catalog.format('Actor %s''s firm has no active link with this business.', actor);
+                USING ERRCODE = '42501', DETAIL = CASE WHEN me_staff.role = 'member'
+                    THEN pg_catalog.format('Actor %s has no access to this business.', actor)
+                    ELSE pg_catalog.format('Actor %s''s firm has no active link with this business.', actor) END;
         END IF;
     END IF;
     IF held & need = 0 THEN
@@ -134,8 +139,12 @@ CREATE FUNCTION access_control.set_portal_permissions(portal_user_id bigint, per
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     u access_control.portal_user := access_control_internal.lookup(NULL::access_control.portal_user, portal_user_id, true);
-    mask bigint := access_control_internal.permissions_arg(permissions, 'permissions');
+    mask bigint;
 BEGIN
+    /* NULL stays NULL: All Permissions, those defined later too */
+    IF permissions IS NOT NULL THEN
+        mask := access_control.permission_mask(permissions);
+    END IF;
     PERFORM access_control_internal.authorize_portal(u.business_id, 'users.manage', mask, u.permissions);
     IF u.status <> 'active' OR NOT u.can_login THEN
         RAISE EXCEPTION 'portal user % is % and holds no permissions', portal_user_id,
@@ -144,7 +153,7 @@ BEGIN
     END IF;
     UPDATE access_control.portal_user p SET permissions = mask WHERE p.id = u.id AND p.permissions IS DISTINCT FROM mask;
 END $$;
-COMMENT ON FUNCTION access_control.set_portal_permissions(bigint, text[]) IS 'Replaces a portal user''s permissions';
+COMMENT ON FUNCTION access_control.set_portal_permissions(bigint, text[]) IS 'Replaces a portal user''s permissions (NULL: All Permissions, those defined later too)';
 
 CREATE FUNCTION access_control.remove_portal_user(portal_user_id bigint) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER

@@ -38,3 +38,32 @@ BEGIN
                                                     t.name, t.audit);
     END LOOP;
 END $$;
+
+/*
+ * 1.2 refuses direct grants and team memberships to owners and admins, who
+ * see every client by their staff role (and the all-clients grant, new in
+ * 1.2, holds no row yet). Before, such a row was accepted, had no effect
+ * while the role lasted, and took effect when the person was made a member
+ * again. The update removes them, so that the database is one 1.2 could
+ * have produced. It runs after the audit triggers are attached above, so
+ * each removal is audited (access.revoked, team.member_removed) with the
+ * actor of the update, system. A WARNING counts them: PostgreSQL shows no
+ * NOTICE from an extension script.
+ */
+DO $$
+DECLARE
+    grants bigint;
+    teams bigint;
+BEGIN
+    DELETE FROM access_control.staff_grant g USING access_control.staff s
+     WHERE s.id = g.staff_id AND s.role IN ('owner', 'admin');
+    GET DIAGNOSTICS grants = ROW_COUNT;
+    DELETE FROM access_control.team_member m USING access_control.staff s
+     WHERE s.id = m.staff_id AND s.role IN ('owner', 'admin');
+    GET DIAGNOSTICS teams = ROW_COUNT;
+    IF grants + teams > 0 THEN
+        RAISE WARNING 'removed % direct grant(s) and % team membership(s) held by owners and admins', grants, teams
+            USING DETAIL = 'Owners and admins see every client by their staff role; 1.2 refuses such grants, so none takes effect when one is made a member.',
+                  HINT = 'Each removal is in access_control.audit_log (access.revoked, team.member_removed).';
+    END IF;
+END $$;
