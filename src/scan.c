@@ -313,34 +313,14 @@ AcScanIsNull(AcScan *scan, int column)
 	return isnull;
 }
 
-/* The current row's bigint column, or if_null. */
-int64
-AcScanInt64(AcScan *scan, int column, int64 if_null)
+/* The current row's column (of a by-value type), or if_null. */
+Datum
+AcScanValue(AcScan *scan, int column, Datum if_null)
 {
 	bool		isnull;
 	Datum		d = column_value(scan, column, &isnull);
 
-	return isnull ? if_null : DatumGetInt64(d);
-}
-
-/* The current row's boolean column, or if_null. */
-bool
-AcScanBool(AcScan *scan, int column, bool if_null)
-{
-	bool		isnull;
-	Datum		d = column_value(scan, column, &isnull);
-
-	return isnull ? if_null : DatumGetBool(d);
-}
-
-/* The current row's timestamptz column, or if_null. */
-TimestampTz
-AcScanTimestamp(AcScan *scan, int column, TimestampTz if_null)
-{
-	bool		isnull;
-	Datum		d = column_value(scan, column, &isnull);
-
-	return isnull ? if_null : DatumGetTimestampTz(d);
+	return isnull ? if_null : d;
 }
 
 /* True when the current row's text column is not NULL and equals value. */

@@ -88,9 +88,15 @@ extern void AcScanStart(AcScan *scan, int64 key1, int64 key2);
 extern bool AcScanNext(AcScan *scan);
 extern void AcScanClose(AcScan *scan);
 extern bool AcScanIsNull(AcScan *scan, int column);
-extern int64 AcScanInt64(AcScan *scan, int column, int64 if_null);
-extern bool AcScanBool(AcScan *scan, int column, bool if_null);
-extern TimestampTz AcScanTimestamp(AcScan *scan, int column, TimestampTz if_null);
+extern Datum AcScanValue(AcScan *scan, int column, Datum if_null);
 extern bool AcScanTextEquals(AcScan *scan, int column, const char *value);
+
+/* The current row's column of a type, or if_null. */
+#define AcScanInt64(scan, column, if_null) \
+	DatumGetInt64(AcScanValue((scan), (column), Int64GetDatum(if_null)))
+#define AcScanBool(scan, column, if_null) \
+	DatumGetBool(AcScanValue((scan), (column), BoolGetDatum(if_null)))
+#define AcScanTimestamp(scan, column, if_null) \
+	DatumGetTimestampTz(AcScanValue((scan), (column), TimestampTzGetDatum(if_null)))
 
 #endif							/* AC_SCAN_H */
