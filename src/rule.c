@@ -417,6 +417,20 @@ read_member_grants(GrantList *g, int64 staff_id, const int64 *only,
 	merge_grants(g);
 }
 
+/* True when the link between the firm and the business is active. */
+static bool
+link_active(RuleRun *run, int64 firm_id, int64 business_id)
+{
+	AcScan		links;
+	bool		active;
+
+	AcScanOpen(&links, AC_FIRM_CLIENT, 2, run->snapshot, false);
+	AcScanStart(&links, firm_id, business_id);
+	active = AcScanNext(&links) && AcScanTextEquals(&links, FIRM_CLIENT_STATUS, "active");
+	AcScanClose(&links);
+	return active;
+}
+
 /*
  * THE RULE OF EFFECTIVE ACCESS.
  *
@@ -458,12 +472,19 @@ AcComputeStaffAccess(int64 staff_id, int64 key_id, const int64 *only,
 	int64		firm_id = 0;
 	bool		exists;
 	bool		manager = false;
+	bool		may_see;
 
 	begin_run(&run);
 	build.catalog = catalog;
 	build.valid_until = DT_NOEND;
 	state = session_state(&run, staff_id, key_id, &exists, &firm_id, &manager, &key_expiry);
-	if (state == AC_SESSION_OK && manager)
+	/*
+	 * Asked about one business that is not an active client of the firm
+	 * (most are not), a member's grants need not be read: none can show it.
+	 */
+	may_see = state == AC_SESSION_OK &&
+		(only == NULL || manager || link_active(&run, firm_id, *only));
+	if (may_see && manager)
 	{
 		/* every active link of the firm */
 		AcScanOpen(&links, AC_FIRM_CLIENT, only != NULL ? 2 : 1, run.snapshot, false);
@@ -474,7 +495,7 @@ AcComputeStaffAccess(int64 staff_id, int64 key_id, const int64 *only,
 							 AcScanInt64(&links, FIRM_CLIENT_CEILING, 0), DT_NOEND);
 		AcScanClose(&links);
 	}
-	else if (state == AC_SESSION_OK)
+	else if (may_see)
 	{
 		GrantList	g = {0};
 		bool		all_clients;
