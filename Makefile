@@ -69,6 +69,10 @@ EXTRA_CLEAN = test/isolation/output_iso tmp_check tmp_check_*
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies (without --enable-depend): every
+# object, and its bitcode, is rebuilt when any of our headers changes.
+$(OBJS) $(OBJS:.o=.bc): $(wildcard src/*.h)
+
 
 $(BUILT_INSTALL): $(patsubst %,sql/install/%.sql,$(INSTALL_PIECES)) $(EXTENSION).control
 	@echo '/* $(notdir $@): built by the Makefile from sql/install/; edit those. */' >$@

@@ -10,7 +10,8 @@ SELECT array_agg(access_control.create_business(:f, 'CB' || g) ORDER BY g) AS bs
 SELECT access_control.grant_client_access(:m, :'bs', 'bookkeeper');
 
 -- how often this transaction has read access_control.staff: once for
--- set_actor, then once for each time the actor's access is computed
+-- set_actor when the actor's map is not cached (to tell an unknown actor),
+-- then once for each time the actor's access is computed
 CREATE FUNCTION staff_reads() RETURNS bigint LANGUAGE sql AS $$
     SELECT seq_scan + idx_scan FROM pg_stat_xact_user_tables
      WHERE relid = 'access_control.staff'::regclass

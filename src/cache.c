@@ -579,6 +579,34 @@ enter_entry(const AcActor *key)
  * holds a valid map; an empty map for no actor. The map also tells
  * whether the principal exists.
  */
+/*
+ * Returns the actor's valid map from the backend cache, marking it
+ * recently used; NULL when there is none, or when this transaction may
+ * not use the cache.
+ */
+static const AcAccessMap *
+cached_map(const AcActor *actor)
+{
+	AcActor		key;
+	MapEntry   *e;
+
+	make_key(&key, actor, 0);
+	if (xact_wrote_access || (e = find_entry(&key)) == NULL)
+		return NULL;
+	if (e->map != NULL)
+		return e->map;
+	/* an owner's or admin's entry: the firm's shared map, if still there */
+	{
+		AcActor		fkey;
+		MapEntry   *f;
+
+		make_key(&fkey, actor, e->firm_id);
+		if ((f = find_entry(&fkey)) != NULL)
+			return f->map;
+	}
+	return NULL;
+}
+
 const AcAccessMap *
 AcGetAccessMap(const AcActor *actor)
 {
@@ -587,7 +615,6 @@ AcGetAccessMap(const AcActor *actor)
 	MemoryContext cxt;
 	AcAccessMap *map;
 	const AcCatalog *cat;
-	Oid			own;
 
 	/* nobody, and system, see no business through the helpers */
 	if (actor->kind == AC_ACTOR_NONE || actor->kind == AC_ACTOR_SYSTEM)
@@ -595,28 +622,19 @@ AcGetAccessMap(const AcActor *actor)
 	make_key(&key, actor, 0);
 	enforce_size();				/* access_control.cache_size may have shrunk */
 
-	own = AcCachedExtensionOwner();
-	if (!xact_wrote_access && (e = find_entry(&key)) != NULL)
 	{
-		if (e->map != NULL)
-			return e->map;
-		/* an owner's or admin's entry: the firm's shared map, if still there */
-		{
-			AcActor		fkey;
-			MapEntry   *f;
+		const AcAccessMap *cached = cached_map(actor);
 
-			make_key(&fkey, actor, e->firm_id);
-			if ((f = find_entry(&fkey)) != NULL)
-				return f->map;
-		}
+		if (cached != NULL)
+			return cached;
 	}
 
 	cat = AcGetCatalog();
 	cxt = AllocSetContextCreate(cache_cxt, "access_control map", ALLOCSET_SMALL_SIZES);
 	if (actor->kind == AC_ACTOR_PORTAL)
-		map = AcComputePortalAccess(actor->id, cat, own, cxt);
+		map = AcComputePortalAccess(actor->id, NULL, cat, cxt);
 	else
-		map = AcComputeStaffAccess(actor->id, actor->key_id, cat, own, cxt);
+		map = AcComputeStaffAccess(actor->id, actor->key_id, NULL, cat, cxt);
 
 	if (xact_wrote_access || !snapshot_is_fresh())
 	{
@@ -674,10 +692,9 @@ AcGetAccessMap(const AcActor *actor)
 
 /*
  * True when the actor exists (a staff member of any status, a portal user
- * who can log in). Its map says so, and is built now when it is not
- * cached yet (the actor's first statement would build it anyway), so that
- * setting a known actor costs no query; a transaction that cannot keep
- * the map asks the table instead of building a map it would throw away.
+ * who can log in). Its cached map says so; otherwise one index probe of
+ * its row answers, and no map is built: through a pool, most actors
+ * check a row or two and are gone.
  */
 bool
 AcActorExists(const AcActor *actor)
@@ -688,9 +705,88 @@ AcActorExists(const AcActor *actor)
 	make_key(&key, actor, 0);
 	if (!xact_wrote_access && (e = hash_search(maps, &key, HASH_FIND, NULL)) != NULL)
 		return e->map != NULL ? e->map->exists : true;	/* a manager exists */
-	if (xact_wrote_access || !snapshot_is_fresh())
-		return AcPrincipalExists(actor->kind, actor->id, AcCachedExtensionOwner());
-	return AcGetAccessMap(actor)->exists;
+	return AcPrincipalExists(actor->kind, actor->id);
+}
+
+/*
+ * The actor's cached map, or NULL when none is cached (nothing is built);
+ * nobody's and system's, the empty map.
+ */
+const AcAccessMap *
+AcCachedAccessMap(const AcActor *actor)
+{
+	if (actor->kind == AC_ACTOR_NONE || actor->kind == AC_ACTOR_SYSTEM)
+		return &empty_map;
+	enforce_size();				/* access_control.cache_size may have shrunk */
+	return cached_map(actor);
+}
+
+/*
+ * Single-business checks. An actor without a cached map whose statement
+ * checks one business (a point lookup) is answered by the rule read for
+ * that business alone, a few index probes, where building the map reads
+ * every grant of the actor. Once an actor has been answered this way
+ * PROBES_BEFORE_MAP times in this backend, the probes have cost about
+ * what its map costs to build, and the map is built and kept. (A call
+ * site that checks more than a few rows in one statement builds it at
+ * once: helpers.c.) The counts are a hint, never part of an answer: at
+ * MAX_PROBED_ACTORS actors they start again from nothing.
+ */
+#define PROBES_BEFORE_MAP	8
+#define MAX_PROBED_ACTORS	16384
+
+typedef struct ProbeCount
+{
+	AcActor		actor;			/* hash key */
+	uint32		probes;
+} ProbeCount;
+
+static HTAB *probe_counts = NULL;
+
+/* True when the actor's next single-business check should probe, not build the map. */
+bool
+AcProbeInsteadOfMap(const AcActor *actor)
+{
+	AcActor		key;
+	ProbeCount *pc;
+	bool		found;
+
+	if (actor->kind == AC_ACTOR_NONE || actor->kind == AC_ACTOR_SYSTEM)
+		return false;
+	if (probe_counts != NULL && hash_get_num_entries(probe_counts) >= MAX_PROBED_ACTORS)
+	{
+		hash_destroy(probe_counts);
+		probe_counts = NULL;
+	}
+	if (probe_counts == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(AcActor);
+		ctl.entrysize = sizeof(ProbeCount);
+		ctl.hcxt = cache_cxt;
+		probe_counts = hash_create("access_control probe counts", 1024, &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	make_key(&key, actor, 0);
+	pc = hash_search(probe_counts, &key, HASH_ENTER, &found);
+	if (!found)
+		pc->probes = 0;
+	return ++pc->probes <= PROBES_BEFORE_MAP;
+}
+
+/*
+ * The actor's access to business_id alone, by the rule read now for that
+ * business: a map, in cxt, of that business or of none. Not kept.
+ */
+AcAccessMap *
+AcComputeAccessTo(const AcActor *actor, int64 business_id, MemoryContext cxt)
+{
+	const AcCatalog *cat = AcGetCatalog();
+
+	if (actor->kind == AC_ACTOR_PORTAL)
+		return AcComputePortalAccess(actor->id, &business_id, cat, cxt);
+	return AcComputeStaffAccess(actor->id, actor->key_id, &business_id, cat, cxt);
 }
 
 /*

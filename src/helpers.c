@@ -18,6 +18,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
 #include "actor.h"
@@ -71,6 +72,10 @@ typedef struct CallCache
 	int64		lookups_need;	/* the need of the last binary searches ... */
 	uint32		lookups;		/* ... and how many in a row */
 
+	/* single-business checks answered without the map, in this statement */
+	uint32		probes;
+	MemoryContext probe_cxt;	/* the last one's map */
+
 	/* the staff_* helpers: the statement and actor whose authority was checked */
 	bool		authority_ok;
 	StatementMark authority_mark;
@@ -83,6 +88,13 @@ typedef struct CallCache
 #define DENSE_AFTER_LOOKUPS 64
 /* ... when it takes at most this many bits per business of the map. */
 #define DENSE_MAX_BITS_PER_BUSINESS 64
+
+/*
+ * A call site checks at most this many rows of a statement against
+ * single-business reads of the rule (cache.c's AcProbeInsteadOfMap); a
+ * statement that checks more builds the actor's map.
+ */
+#define PROBES_PER_STATEMENT 4
 
 /* Fills *mark with the statement being run now. */
 static void
@@ -112,10 +124,13 @@ same_statement(const CallCache *cc, StatementMark *mark)
 
 /*
  * Returns the access map of actor for this call site, computing it (or
- * taking it from the backend cache) once per statement.
+ * taking it from the backend cache) once per statement. For a check of
+ * one business (business_id not NULL) by an actor with no cached map, the
+ * first rows of a statement may get a map of that business alone instead
+ * (see AcProbeInsteadOfMap), good for that row only.
  */
 static const AcAccessMap *
-call_map(FunctionCallInfo fcinfo, const AcActor *actor)
+call_map(FunctionCallInfo fcinfo, const AcActor *actor, const int64 *business_id)
 {
 	CallCache  *cc = (CallCache *) fcinfo->flinfo->fn_extra;
 	StatementMark mark;
@@ -136,10 +151,28 @@ call_map(FunctionCallInfo fcinfo, const AcActor *actor)
 		cc->mark = mark;
 		cc->map = NULL;
 		cc->bit = -1;
+		cc->probes = 0;
 	}
 	if (cc->map == NULL || !AcActorEqual(&cc->actor, actor))
 	{
-		cc->map = AcGetAccessMap(actor);
+		const AcAccessMap *cached = AcCachedAccessMap(actor);
+
+		if (cached == NULL && business_id != NULL && cc->probes < PROBES_PER_STATEMENT &&
+			AcProbeInsteadOfMap(actor))
+		{
+			cc->probes++;
+			if (cc->probe_cxt == NULL)
+				cc->probe_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+													  "access_control probe",
+													  ALLOCSET_SMALL_SIZES);
+			else
+				MemoryContextReset(cc->probe_cxt);
+			cc->map = NULL;
+			cc->dense_map = NULL;
+			cc->lookups = 0;
+			return AcComputeAccessTo(actor, *business_id, cc->probe_cxt);
+		}
+		cc->map = cached != NULL ? cached : AcGetAccessMap(actor);
 		cc->actor = *actor;
 		/* a bitmap belongs to the map it was built from, in this statement */
 		cc->dense_map = NULL;
@@ -153,7 +186,7 @@ call_map(FunctionCallInfo fcinfo, const AcActor *actor)
  * statement, with the actor setting unchanged, this is a few comparisons.
  */
 static const AcAccessMap *
-current_map(FunctionCallInfo fcinfo)
+current_map(FunctionCallInfo fcinfo, const int64 *business_id)
 {
 	CallCache  *cc = (CallCache *) fcinfo->flinfo->fn_extra;
 	AcActor		actor;
@@ -164,7 +197,7 @@ current_map(FunctionCallInfo fcinfo)
 		same_statement(cc, &mark))
 		return cc->map;
 	AcGetActor(&actor);
-	map = call_map(fcinfo, &actor);
+	map = call_map(fcinfo, &actor, business_id);
 	((CallCache *) fcinfo->flinfo->fn_extra)->actor_generation = AcActorGeneration();
 	return map;
 }
@@ -201,7 +234,7 @@ check_authority(FunctionCallInfo fcinfo)
  * (or system): without one, 42501.
  */
 static const AcAccessMap *
-staff_map(FunctionCallInfo fcinfo, int64 staff_id)
+staff_map(FunctionCallInfo fcinfo, int64 staff_id, const int64 *business_id)
 {
 	AcActor		actor;
 
@@ -210,7 +243,7 @@ staff_map(FunctionCallInfo fcinfo, int64 staff_id)
 		AcMakeActor(&actor, AC_ACTOR_STAFF, staff_id, 0);
 	else
 		AcMakeActor(&actor, AC_ACTOR_NONE, 0, 0);
-	return call_map(fcinfo, &actor);
+	return call_map(fcinfo, &actor, business_id);
 }
 
 /* Returns the bit of the permission named by the text; 22023 when unknown. */
@@ -328,9 +361,10 @@ PG_FUNCTION_INFO_V1(ac_can_see_business);
 Datum
 ac_can_see_business(PG_FUNCTION_ARGS)
 {
-	const AcAccessMap *map = current_map(fcinfo);
+	int64		business_id = PG_GETARG_INT64(0);
+	const AcAccessMap *map = current_map(fcinfo, &business_id);
 
-	PG_RETURN_BOOL(map_has(fcinfo, map, PG_GETARG_INT64(0), NULL));
+	PG_RETURN_BOOL(map_has(fcinfo, map, business_id, NULL));
 }
 
 /*
@@ -341,9 +375,10 @@ PG_FUNCTION_INFO_V1(ac_has_permission);
 Datum
 ac_has_permission(PG_FUNCTION_ARGS)
 {
-	const AcAccessMap *map = current_map(fcinfo);
+	int64		business_id = PG_GETARG_INT64(0);
+	const AcAccessMap *map = current_map(fcinfo, &business_id);
 
-	PG_RETURN_BOOL(map_has(fcinfo, map, PG_GETARG_INT64(0), PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_BOOL(map_has(fcinfo, map, business_id, PG_GETARG_TEXT_PP(1)));
 }
 
 /*
@@ -354,7 +389,7 @@ PG_FUNCTION_INFO_V1(ac_visible_business_ids);
 Datum
 ac_visible_business_ids(PG_FUNCTION_ARGS)
 {
-	const AcAccessMap *map = current_map(fcinfo);
+	const AcAccessMap *map = current_map(fcinfo, NULL);
 	int64		need = 0;
 	Datum	   *ids;
 	int			i,
@@ -374,9 +409,10 @@ PG_FUNCTION_INFO_V1(ac_staff_can_see_business);
 Datum
 ac_staff_can_see_business(PG_FUNCTION_ARGS)
 {
-	const AcAccessMap *map = staff_map(fcinfo, PG_GETARG_INT64(0));
+	int64		business_id = PG_GETARG_INT64(1);
+	const AcAccessMap *map = staff_map(fcinfo, PG_GETARG_INT64(0), &business_id);
 
-	PG_RETURN_BOOL(map_has(fcinfo, map, PG_GETARG_INT64(1), NULL));
+	PG_RETURN_BOOL(map_has(fcinfo, map, business_id, NULL));
 }
 
 /*
@@ -387,9 +423,10 @@ PG_FUNCTION_INFO_V1(ac_staff_has_permission);
 Datum
 ac_staff_has_permission(PG_FUNCTION_ARGS)
 {
-	const AcAccessMap *map = staff_map(fcinfo, PG_GETARG_INT64(0));
+	int64		business_id = PG_GETARG_INT64(1);
+	const AcAccessMap *map = staff_map(fcinfo, PG_GETARG_INT64(0), &business_id);
 
-	PG_RETURN_BOOL(map_has(fcinfo, map, PG_GETARG_INT64(1), PG_GETARG_TEXT_PP(2)));
+	PG_RETURN_BOOL(map_has(fcinfo, map, business_id, PG_GETARG_TEXT_PP(2)));
 }
 
 /* staff_effective_permission_mask(staff_id, business_id): the mask, or NULL when it cannot see the business. */
@@ -397,8 +434,9 @@ PG_FUNCTION_INFO_V1(ac_staff_effective_mask);
 Datum
 ac_staff_effective_mask(PG_FUNCTION_ARGS)
 {
-	const AcAccessMap *map = staff_map(fcinfo, PG_GETARG_INT64(0));
-	const AcGrantedBusiness *g = AcFindBusiness(map, PG_GETARG_INT64(1));
+	int64		business_id = PG_GETARG_INT64(1);
+	const AcAccessMap *map = staff_map(fcinfo, PG_GETARG_INT64(0), &business_id);
+	const AcGrantedBusiness *g = AcFindBusiness(map, business_id);
 
 	if (g == NULL)
 		PG_RETURN_NULL();

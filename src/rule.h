@@ -32,11 +32,11 @@ typedef struct AcAccessMap
 	int64		firm_id;		/* a staff member's firm, or 0 */
 } AcAccessMap;
 
-extern AcAccessMap *AcComputeStaffAccess(int64 staff_id, int64 key_id, const AcCatalog *catalog,
-										 Oid owner, MemoryContext cxt);
-extern AcAccessMap *AcComputePortalAccess(int64 portal_user_id, const AcCatalog *catalog,
-										  Oid owner, MemoryContext cxt);
-extern bool AcPrincipalExists(AcActorKind kind, int64 id, Oid owner);
+extern AcAccessMap *AcComputeStaffAccess(int64 staff_id, int64 key_id, const int64 *only,
+										 const AcCatalog *catalog, MemoryContext cxt);
+extern AcAccessMap *AcComputePortalAccess(int64 portal_user_id, const int64 *only,
+										  const AcCatalog *catalog, MemoryContext cxt);
+extern bool AcPrincipalExists(AcActorKind kind, int64 id);
 extern const AcGrantedBusiness *AcFindBusiness(const AcAccessMap *map, int64 business_id);
 
 /* Why a staff session may not act (AcStaffSessionState), or AC_SESSION_OK. */
