@@ -495,7 +495,8 @@ AcGetCatalog(void)
 	cxt = AllocSetContextCreate(cache_cxt, "access_control catalog", ALLOCSET_SMALL_SIZES);
 	c = MemoryContextAllocZero(cxt, sizeof(AcCatalog));
 	AcLoadCatalog(c);
-	if (!xact_wrote_access && snapshot_is_fresh() && catalog == NULL)
+	/* only a write to the permission table makes this transaction's catalog its own */
+	if (!xact_wrote_permissions && snapshot_is_fresh() && catalog == NULL)
 	{
 		catalog = c;
 		catalog_cxt = cxt;

@@ -39,6 +39,17 @@ ac_validate_permissions(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(AcClosure(catalog, mask));
 }
 
+/*
+ * closure(mask): the mask with every implied permission added; bits the
+ * catalog does not define are dropped.
+ */
+PG_FUNCTION_INFO_V1(ac_closure);
+Datum
+ac_closure(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(AcClosure(AcGetCatalog(), PG_GETARG_INT64(0)));
+}
+
 /* Returns the bigint column of tuple; raises an internal error when there is none. */
 static int64
 get_int8_column(HeapTuple tuple, TupleDesc desc, const char *column, bool *isnull)

@@ -12,20 +12,12 @@
  * accepts.
  */
 
-/* Returns the closure of mask over the catalog's implications. */
+/*
+ * Returns the closure of mask over the catalog's implications (bits the
+ * catalog does not define are dropped), from the session's cached catalog.
+ */
 CREATE FUNCTION access_control_internal.closure(mask bigint) RETURNS bigint
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp AS $$
-    WITH RECURSIVE c(bit) AS (
-        SELECT p.bit FROM access_control.permission p
-         WHERE pg_catalog.int8and(mask, pg_catalog.int8shl(1, p.bit)) <> 0
-        UNION
-        SELECT q.bit FROM c
-          JOIN access_control.permission p ON p.bit = c.bit
-          JOIN access_control.permission q ON pg_catalog.int8and(p.implies, pg_catalog.int8shl(1, q.bit)) <> 0
-    )
-    SELECT coalesce(pg_catalog.bit_or(pg_catalog.int8shl(1, c.bit)), 0) FROM c
-$$;
+    LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_closure';
 COMMENT ON FUNCTION access_control_internal.closure(bigint) IS 'Internal: the mask with every implied permission added';
 
 /*
