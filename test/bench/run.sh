@@ -233,8 +233,9 @@ for k in $(seq 0 24); do
     s=$(( (k * 797) % 20000 + 1 ))
     [ "$s" -gt 2000 ] && [ $((s % 100)) -eq 50 ] && s=$((s + 1))
     page="SELECT count(*), coalesce(sum(amount), 0) FROM (SELECT amount FROM ledger ORDER BY created_at DESC, id DESC LIMIT 20) x"
+    echo "SELECT bench.rule_ids($s)::text AS ids \\gset"
     echo "BEGIN; SET LOCAL ROLE bench_raw;"
-    echo "SELECT 'oracle', $s, count(*), coalesce(sum(amount), 0) FROM (SELECT amount FROM ledger WHERE business_id = ANY (bench.rule_ids($s)) ORDER BY created_at DESC, id DESC LIMIT 20) x;"
+    echo "SELECT 'oracle', $s, count(*), coalesce(sum(amount), 0) FROM (SELECT amount FROM ledger WHERE business_id = ANY (:'ids'::bigint[]) ORDER BY created_at DESC, id DESC LIMIT 20) x;"
     echo "COMMIT;"
     for v in p1 p3; do
         echo "BEGIN; SET LOCAL ROLE bench_$v; SELECT set_config('app.staff_id', '$s', true) \\g /dev/null"
