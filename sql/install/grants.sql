@@ -143,10 +143,17 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION access_control_internal.write_grants(access_control.staff, bigint[], bigint[], timestamptz) IS 'Internal: writes the member''s direct grants of these (business, role) pairs after the link check';
 
+/*
+ * The functions that take arrays of businesses or staff keep one generic
+ * plan per statement (plan_cache_mode, which the functions they call
+ * inherit): planned anew for each call's arrays, the statements cost
+ * more to plan than to run.
+ */
 CREATE FUNCTION access_control.grant_client_access(staff_id bigint, business_ids bigint[], role text,
     expires_at timestamptz DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     s access_control.staff := access_control_internal.active_staff(staff_id);
     rid bigint;
@@ -169,7 +176,8 @@ COMMENT ON FUNCTION access_control.grant_client_access(bigint, bigint[], text, t
 CREATE FUNCTION access_control.grant_staff_access(business_id bigint, staff_ids bigint[], role text,
     expires_at timestamptz DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     sid bigint;
 BEGIN
@@ -248,7 +256,8 @@ COMMENT ON FUNCTION access_control_internal.notice_revoke(bigint, bigint[], bigi
 
 CREATE FUNCTION access_control.revoke_client_access(staff_id bigint, business_ids bigint[]) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     s access_control.staff := access_control_internal.lookup(NULL::access_control.staff, staff_id, true);
     removed bigint[];
@@ -265,7 +274,8 @@ COMMENT ON FUNCTION access_control.revoke_client_access(bigint, bigint[]) IS 'Re
 
 CREATE FUNCTION access_control.revoke_staff_access(business_id bigint, staff_ids bigint[]) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     sid bigint;
 BEGIN
@@ -285,7 +295,8 @@ COMMENT ON FUNCTION access_control.revoke_staff_access(bigint, bigint[]) IS 'Rem
  */
 CREATE FUNCTION access_control.set_client_access(staff_id bigint, business_ids bigint[], role text DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER PARALLEL UNSAFE
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     s access_control.staff := access_control_internal.active_staff(staff_id);
     new_ids bigint[];
@@ -330,7 +341,8 @@ COMMENT ON FUNCTION access_control.set_client_access(bigint, bigint[], text) IS 
  */
 CREATE FUNCTION access_control.set_client_roles(staff_id bigint, business_ids bigint[], roles text[]) RETURNS void
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER PARALLEL UNSAFE
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     s access_control.staff := access_control_internal.active_staff(staff_id);
     role_ids bigint[];

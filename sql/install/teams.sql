@@ -101,7 +101,8 @@ COMMENT ON FUNCTION access_control.remove_team_member(bigint, bigint) IS 'Remove
 CREATE FUNCTION access_control.grant_team_access(team_id bigint, business_ids bigint[], role text,
     expires_at timestamptz DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     t access_control.team := access_control_internal.team(team_id);
     rid bigint := access_control_internal.client_role(t.firm_id, role);
@@ -119,7 +120,8 @@ COMMENT ON FUNCTION access_control.grant_team_access(bigint, bigint[], text, tim
 
 CREATE FUNCTION access_control.revoke_team_access(team_id bigint, business_ids bigint[]) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     t access_control.team := access_control_internal.team(team_id);
     missing text;

@@ -45,9 +45,17 @@ GRANT bench_readers TO bench_raw, bench_p1, bench_p2, bench_p3, bench_ours, benc
 GRANT USAGE ON SCHEMA bench TO bench_readers;
 GRANT SELECT ON public.ledger, bench.persona TO bench_readers;
 GRANT EXECUTE ON FUNCTION access_control.set_actor(bigint) TO bench_readers;
--- the hand-written policies read the access tables as the querying role
+-- the hand-written policies read the access tables as the querying role,
+-- as a user's own tables would be read: every row, with no filter of ours
+-- (the access tables' row-level security shows a role only its actor's
+-- rows, and none to a session that sets no actor, as the peers' do not)
 GRANT SELECT ON access_control.staff, access_control.firm_client, access_control.staff_grant,
     access_control.team_member, access_control.team_grant TO bench_p1, bench_p2, bench_p3;
+CREATE POLICY bench_peers_read ON access_control.staff FOR SELECT TO bench_p1, bench_p2, bench_p3 USING (true);
+CREATE POLICY bench_peers_read ON access_control.firm_client FOR SELECT TO bench_p1, bench_p2, bench_p3 USING (true);
+CREATE POLICY bench_peers_read ON access_control.staff_grant FOR SELECT TO bench_p1, bench_p2, bench_p3 USING (true);
+CREATE POLICY bench_peers_read ON access_control.team_member FOR SELECT TO bench_p1, bench_p2, bench_p3 USING (true);
+CREATE POLICY bench_peers_read ON access_control.team_grant FOR SELECT TO bench_p1, bench_p2, bench_p3 USING (true);
 
 ALTER TABLE public.ledger ENABLE ROW LEVEL SECURITY;
 

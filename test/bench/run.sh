@@ -225,6 +225,32 @@ if grep -q '|f' "$RUN/ids_check.txt"; then
     die "the extension's visible ids differ from the hand-written rule"
 fi
 
+# The many-users workloads set the actor as each variant's pgbench script
+# does (ours: set_actor only; the peers: set_config only) and draw random
+# actors: for 25 actors spread over all staff, the newest 20 rows each
+# variant returns must be the oracle's (ties in created_at broken by id).
+for k in $(seq 0 24); do
+    s=$(( (k * 797) % 20000 + 1 ))
+    [ "$s" -gt 2000 ] && [ $((s % 100)) -eq 50 ] && s=$((s + 1))
+    page="SELECT count(*), coalesce(sum(amount), 0) FROM (SELECT amount FROM ledger ORDER BY created_at DESC, id DESC LIMIT 20) x"
+    echo "SELECT bench.rule_ids($s)::text AS ids \\gset"
+    echo "BEGIN; SET LOCAL ROLE bench_raw;"
+    echo "SELECT 'oracle', $s, count(*), coalesce(sum(amount), 0) FROM (SELECT amount FROM ledger WHERE business_id = ANY (:'ids'::bigint[]) ORDER BY created_at DESC, id DESC LIMIT 20) x;"
+    echo "COMMIT;"
+    for v in p1 p3; do
+        echo "BEGIN; SET LOCAL ROLE bench_$v; SELECT set_config('app.staff_id', '$s', true) \\g /dev/null"
+        echo "SELECT '$v', $s, * FROM ($page) y;"
+        echo "COMMIT;"
+    done
+    echo "BEGIN; SET LOCAL ROLE bench_ours; SELECT access_control.set_actor($s) \\g /dev/null"
+    echo "SELECT 'ours', $s, * FROM ($page) y;"
+    echo "COMMIT;"
+done | "${PSQL[@]}" -At >"$RUN/many_check.txt"
+if [ "$(awk -F'|' '{ print $2 "|" $3 "|" $4 }' "$RUN/many_check.txt" | sort | uniq -c | awk '$1 != 4' | wc -l)" != 0 ]; then
+    cat "$RUN/many_check.txt" >&2
+    die "a variant's first page differs from the oracle's for a random actor"
+fi
+
 # --- scans: W1 full aggregate, W2 recent rows (created_at filter) ---------------
 # One session runs every variant in turns (round 0 is a warm-up, rounds
 # 1..REPS are timed), so that noise from the machine falls on all of them
