@@ -99,7 +99,7 @@ table_oid(AcTable table)
  * columns are keys[0 .. nkeys-1], each with int8's default operator class.
  */
 static bool
-index_fits(Oid indexoid, const AttrNumber *keys, int nkeys, bool *unique)
+index_fits(Oid indexoid, const AttrNumber *keys, int nkeys)
 {
 	HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
 	HeapTuple	reltup;
@@ -125,7 +125,6 @@ index_fits(Oid indexoid, const AttrNumber *keys, int nkeys, bool *unique)
 			fits = !isnull && ix->indkey.values[i] == keys[i] &&
 				opclasses->values[i] == int8_ops;
 	}
-	*unique = ix->indisunique;
 	ReleaseSysCache(tup);
 	if (!fits)
 		return false;
@@ -135,6 +134,20 @@ index_fits(Oid indexoid, const AttrNumber *keys, int nkeys, bool *unique)
 	fits = ((Form_pg_class) GETSTRUCT(reltup))->relam == BTREE_AM_OID;
 	ReleaseSysCache(reltup);
 	return fits;
+}
+
+/* Returns the number of the table's column name; raises 55000 when it has none. */
+static AttrNumber
+column_attnum(AcTable table, Oid relid, const char *name)
+{
+	AttrNumber	att = get_attnum(relid, name);
+
+	if (att == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table access_control.%s has no column \"%s\"", table_defs[table].name, name),
+				 errhint("Reinstall or update the extension access_control.")));
+	return att;
 }
 
 /* Resolves the table's columns and index; heap is the table, open. */
@@ -157,31 +170,20 @@ resolve(AcTable table, Relation heap)
 	r->relid = relid;
 	r->nkeys = def->keys[1] != NULL ? 2 : 1;
 	for (i = 0; i < r->nkeys; i++)
-		r->keys[i] = get_attnum(relid, def->keys[i]);
+		r->keys[i] = column_attnum(table, relid, def->keys[i]);
 	for (i = 0; i < MAX_COLUMNS; i++)
-		r->columns[i] = def->columns[i] != NULL ? get_attnum(relid, def->columns[i]) : InvalidAttrNumber;
-	for (i = 0; i < MAX_COLUMNS + 2; i++)
-	{
-		const char *name = i < 2 ? def->keys[i] : def->columns[i - 2];
-		AttrNumber	att = i < 2 ? (i < r->nkeys ? r->keys[i] : 1) : r->columns[i - 2];
+		r->columns[i] = def->columns[i] != NULL ? column_attnum(table, relid, def->columns[i])
+			: InvalidAttrNumber;
 
-		if (name != NULL && att == InvalidAttrNumber)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("table access_control.%s has no column \"%s\"", def->name, name),
-					 errhint("Reinstall or update the extension access_control.")));
-	}
-
-	/* a unique index first: it stops at the first match */
 	r->index = InvalidOid;
 	indexes = RelationGetIndexList(heap);
 	foreach(lc, indexes)
 	{
-		bool		unique;
-
-		if (index_fits(lfirst_oid(lc), r->keys, r->nkeys, &unique) &&
-			(!OidIsValid(r->index) || unique))
+		if (index_fits(lfirst_oid(lc), r->keys, r->nkeys))
+		{
 			r->index = lfirst_oid(lc);
+			break;
+		}
 	}
 	list_free(indexes);
 	r->valid = true;

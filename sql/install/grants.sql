@@ -198,9 +198,7 @@ COMMENT ON FUNCTION access_control.grant_staff_access(bigint, bigint[], text, ti
  */
 CREATE FUNCTION access_control_internal.notice_revoke(staff_id bigint, business_ids bigint[], removed bigint[]) RETURNS void
     LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED
-    SET search_path = pg_catalog, pg_temp
-    /* its plan suits any arrays: planning it anew per call cost more than the revoke */
-    SET plan_cache_mode = force_generic_plan AS $$
+    SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     c record;
     paths text;
