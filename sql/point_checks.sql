@@ -94,8 +94,9 @@ BEGIN
 END $$;
 
 -- Through the map: one statement over every business, after
--- visible_business_ids() has built the actor's map.
-CREATE FUNCTION check_by_map(actor_name text) RETURNS void LANGUAGE plpgsql AS $$
+-- visible_business_ids() has built the actor's map; the answers are kept
+-- as way.
+CREATE FUNCTION check_by_map(actor_name text, way text DEFAULT 'map') RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     a actors;
 BEGIN
@@ -105,13 +106,13 @@ BEGIN
         PERFORM access_control.visible_business_ids();
         PERFORM access_control.act_as_system();
         INSERT INTO answers
-        SELECT a.name, b.name, 'map', access_control.staff_effective_permission_mask(a.id, b.id)
+        SELECT a.name, b.name, way, access_control.staff_effective_permission_mask(a.id, b.id)
           FROM businesses b;
     ELSE
         PERFORM access_control.set_portal_actor(a.id);
         PERFORM access_control.visible_business_ids();
         INSERT INTO answers
-        SELECT a.name, b.name, 'map',
+        SELECT a.name, b.name, way,
                CASE WHEN b.id = ANY (access_control.visible_business_ids()) THEN
                    (SELECT coalesce(bit_or(1::bigint << p.bit), 0) FROM access_control.permission p
                      WHERE p.name IN ('invoices.view', 'invoices.pay')
@@ -173,5 +174,49 @@ SELECT way, count(*) AS answers FROM answers GROUP BY way ORDER BY way;
 SELECT alone.actor, alone.business, alone.mask AS alone, by_map.mask AS by_map
   FROM answers alone JOIN answers by_map USING (actor, business)
  WHERE alone.way = 'alone' AND by_map.way = 'map' AND alone.mask IS DISTINCT FROM by_map.mask;
+
+-- A firm's links carry their status and ceiling in the primary key's
+-- index: where the table's pages are all-visible (after VACUUM), the map
+-- reads them from the index alone, fetching no row of the table. The
+-- owner's map reads the firm's five links: three own clients, the
+-- partner's (capped) and the disconnected one.
+CREATE FUNCTION link_reads() RETURNS TABLE (links_read bigint, rows_fetched bigint) LANGUAGE sql AS $$
+    SELECT idx_tup_read, idx_tup_fetch FROM pg_stat_user_indexes
+     WHERE schemaname = 'access_control' AND indexrelname = 'firm_client_pkey'
+$$;
+CREATE TABLE link_counts (step text, links_read bigint, rows_fetched bigint);
+CREATE FUNCTION count_owner_map_reads(step text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    before record := link_reads();
+BEGIN
+    PERFORM access_control.set_actor((SELECT id FROM actors WHERE name = 'owner'));
+    PERFORM access_control.visible_business_ids();
+    PERFORM pg_stat_force_next_flush();
+    INSERT INTO link_counts VALUES (step, -before.links_read, -before.rows_fetched);
+END $$;
+CREATE FUNCTION counted(step text) RETURNS void LANGUAGE sql AS $$
+    UPDATE link_counts c SET links_read = c.links_read + r.links_read,
+                             rows_fetched = c.rows_fetched + r.rows_fetched
+      FROM link_reads() r WHERE c.step = counted.step
+$$;
+\c
+SELECT count_owner_map_reads('before VACUUM');
+SELECT counted('before VACUUM');
+VACUUM access_control.firm_client;
+\c
+SELECT count_owner_map_reads('after VACUUM');
+SELECT counted('after VACUUM');
+SELECT * FROM link_counts ORDER BY step DESC;
+
+-- read from the index alone, every actor's map gives the same masks
+\c
+BEGIN;
+SELECT check_by_map(name, 'map after VACUUM') FROM actors ORDER BY name;
+COMMIT;
+SELECT way, count(*) AS answers FROM answers GROUP BY way ORDER BY way;
+SELECT alone.actor, alone.business, alone.mask AS alone, vacuumed.mask AS vacuumed
+  FROM answers alone JOIN answers vacuumed USING (actor, business)
+ WHERE alone.way = 'alone' AND vacuumed.way = 'map after VACUUM'
+   AND alone.mask IS DISTINCT FROM vacuumed.mask;
 
 DROP EXTENSION access_control;

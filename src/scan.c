@@ -13,16 +13,21 @@
  * after an invalidation of the table (ALTER, a new or dropped index,
  * DROP EXTENSION): the columns by name, so a column dropped or added by an
  * upgrade moves nothing; the index as the valid, plain btree index whose
- * leading columns are the table's key columns. A table without one is
- * read whole, its rows compared here: slower, never wrong.
+ * leading columns are the table's key columns, preferring one that holds
+ * every column read. A table without one is read whole, its rows compared
+ * here: slower, never wrong. From an index that holds every column read,
+ * rows on pages all-visible in the visibility map are read from the index
+ * alone, as an index-only scan does; the others from the table.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/itup.h"
 #include "access/relation.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/visibilitymap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_class.h"
@@ -30,6 +35,8 @@
 #include "catalog/pg_type_d.h"
 #include "commands/defrem.h"
 #include "executor/executor.h"
+#include "storage/bufmgr.h"
+#include "storage/predicate.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -66,9 +73,11 @@ typedef struct Resolved
 	bool		valid;
 	Oid			relid;
 	Oid			index;			/* InvalidOid: none fits */
+	bool		covering;		/* the index holds every column read */
 	int			nkeys;			/* key columns the table has */
 	AttrNumber	keys[2];
 	AttrNumber	columns[MAX_COLUMNS];
+	AttrNumber	index_columns[MAX_COLUMNS]; /* when covering: their numbers in the index */
 } Resolved;
 
 static Resolved resolved[AC_TABLE_COUNT];
@@ -97,9 +106,12 @@ table_oid(AcTable table)
 /*
  * True when index indexoid is a valid, plain btree index whose leading
  * columns are keys[0 .. nkeys-1], each with int8's default operator class.
+ * *covers tells whether it also holds every column of r (as a key or an
+ * included column), and r->index_columns gets their numbers in it when it
+ * does.
  */
 static bool
-index_fits(Oid indexoid, const AttrNumber *keys, int nkeys)
+index_fits(Oid indexoid, const AttrNumber *keys, int nkeys, Resolved *r, bool *covers)
 {
 	HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
 	HeapTuple	reltup;
@@ -110,6 +122,7 @@ index_fits(Oid indexoid, const AttrNumber *keys, int nkeys)
 	Oid			int8_ops = GetDefaultOpClass(INT8OID, BTREE_AM_OID);
 	int			i;
 
+	*covers = false;
 	if (!HeapTupleIsValid(tup))
 		return false;
 	ix = (Form_pg_index) GETSTRUCT(tup);
@@ -125,6 +138,20 @@ index_fits(Oid indexoid, const AttrNumber *keys, int nkeys)
 			fits = !isnull && ix->indkey.values[i] == keys[i] &&
 				opclasses->values[i] == int8_ops;
 	}
+	*covers = fits;
+	for (i = 0; i < MAX_COLUMNS && *covers; i++)
+	{
+		AttrNumber	found = InvalidAttrNumber;
+		int			j;
+
+		if (r->columns[i] == InvalidAttrNumber)
+			continue;
+		for (j = 0; j < ix->indnatts && found == InvalidAttrNumber; j++)
+			if (ix->indkey.values[j] == r->columns[i])
+				found = j + 1;
+		*covers = found != InvalidAttrNumber;
+		r->index_columns[i] = found;
+	}
 	ReleaseSysCache(tup);
 	if (!fits)
 		return false;
@@ -133,6 +160,7 @@ index_fits(Oid indexoid, const AttrNumber *keys, int nkeys)
 		return false;
 	fits = ((Form_pg_class) GETSTRUCT(reltup))->relam == BTREE_AM_OID;
 	ReleaseSysCache(reltup);
+	*covers = *covers && fits;
 	return fits;
 }
 
@@ -176,12 +204,19 @@ resolve(AcTable table, Relation heap)
 			: InvalidAttrNumber;
 
 	r->index = InvalidOid;
+	r->covering = false;
 	indexes = RelationGetIndexList(heap);
 	foreach(lc, indexes)
 	{
-		if (index_fits(lfirst_oid(lc), r->keys, r->nkeys))
-		{
+		bool		covers;
+
+		if (index_fits(lfirst_oid(lc), r->keys, r->nkeys, r, &covers) && !OidIsValid(r->index))
 			r->index = lfirst_oid(lc);
+		if (covers)
+		{
+			/* index_fits filled index_columns for this one */
+			r->index = lfirst_oid(lc);
+			r->covering = true;
 			break;
 		}
 	}
@@ -228,6 +263,8 @@ AcScanOpen(AcScan *scan, AcTable table, int nkeys, Snapshot snapshot, bool missi
 #else
 		scan->iscan = index_beginscan(scan->heap, scan->index, snapshot, nkeys, 0);
 #endif
+		scan->iscan->xs_want_itup = r->covering;
+		scan->vm_block = InvalidBlockNumber;
 	}
 	return true;
 }
@@ -262,8 +299,40 @@ AcScanNext(AcScan *scan)
 {
 	const Resolved *r = &resolved[scan->table];
 
-	if (scan->iscan != NULL)
+	scan->from_index = false;
+	if (scan->iscan != NULL && !scan->iscan->xs_want_itup)
 		return index_getnext_slot(scan->iscan, ForwardScanDirection, scan->slot);
+	if (scan->iscan != NULL)
+	{
+		ItemPointer tid;
+
+		/*
+		 * As nodeIndexonlyscan.c does: the index's row when the table's page
+		 * is all-visible (asked once per page: a firm's links share pages).
+		 */
+		while ((tid = index_getnext_tid(scan->iscan, ForwardScanDirection)) != NULL)
+		{
+			BlockNumber block = ItemPointerGetBlockNumber(tid);
+
+			if (block != scan->vm_block)
+			{
+				scan->vm_block = block;
+				scan->vm_all_visible = VM_ALL_VISIBLE(scan->heap, block, &scan->vmbuffer);
+				if (scan->vm_all_visible)
+					PredicateLockPage(scan->heap, block, scan->snapshot);
+			}
+			if (scan->vm_all_visible)
+			{
+				index_deform_tuple(scan->iscan->xs_itup, scan->iscan->xs_itupdesc,
+								   scan->index_values, scan->index_isnull);
+				scan->from_index = true;
+				return true;
+			}
+			if (index_fetch_heap(scan->iscan, scan->slot))
+				return true;
+		}
+		return false;
+	}
 	while (table_scan_getnextslot(scan->hscan, ForwardScanDirection, scan->slot))
 	{
 		bool		match = true;
@@ -294,6 +363,8 @@ AcScanClose(AcScan *scan)
 		table_endscan(scan->hscan);
 	if (scan->index != NULL)
 		index_close(scan->index, NoLock);
+	if (BufferIsValid(scan->vmbuffer))
+		ReleaseBuffer(scan->vmbuffer);
 	ExecDropSingleTupleTableSlot(scan->slot);
 	table_close(scan->heap, NoLock);
 	scan->heap = NULL;
@@ -302,6 +373,13 @@ AcScanClose(AcScan *scan)
 static Datum
 column_value(AcScan *scan, int column, bool *isnull)
 {
+	if (scan->from_index)
+	{
+		int			i = resolved[scan->table].index_columns[column] - 1;
+
+		*isnull = scan->index_isnull[i];
+		return scan->index_values[i];
+	}
 	return slot_getattr(scan->slot, resolved[scan->table].columns[column], isnull);
 }
 

@@ -10,6 +10,8 @@
 #include "access/genam.h"
 #include "access/tableam.h"
 #include "executor/tuptable.h"
+#include "storage/block.h"
+#include "storage/buf.h"
 #include "utils/rel.h"
 #include "utils/snapshot.h"
 #include "utils/timestamp.h"
@@ -80,7 +82,13 @@ typedef struct AcScan
 	Relation	index;			/* NULL: the table has no fitting index */
 	IndexScanDesc iscan;
 	TableScanDesc hscan;
-	TupleTableSlot *slot;		/* the current row */
+	TupleTableSlot *slot;		/* the current row, unless from_index */
+	bool		from_index;		/* the current row is the index's, in index_values */
+	Datum		index_values[INDEX_MAX_KEYS];
+	bool		index_isnull[INDEX_MAX_KEYS];
+	Buffer		vmbuffer;		/* the visibility map page last read */
+	BlockNumber vm_block;		/* the table's page last asked about, */
+	bool		vm_all_visible; /* and whether it was all-visible */
 } AcScan;
 
 extern bool AcScanOpen(AcScan *scan, AcTable table, int nkeys, Snapshot snapshot, bool missing_ok);

@@ -30,6 +30,11 @@ CREATE TABLE access_control.business (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
+/*
+ * A link carries its status and ceiling in its primary key's index, so the
+ * rule of effective access reads a firm's links from the index alone
+ * (src/scan.c), without a visit to the table per link.
+ */
 CREATE TABLE access_control.firm_client (
     firm_id     bigint NOT NULL REFERENCES access_control.firm,
     business_id bigint NOT NULL REFERENCES access_control.business,
@@ -38,7 +43,7 @@ CREATE TABLE access_control.firm_client (
     created_at  timestamptz NOT NULL DEFAULT now(),
     invited_at  timestamptz,    -- the last invitation; NULL for a firm's own client
     connected_at timestamptz,   -- when the link last became active; NULL until then
-    PRIMARY KEY (firm_id, business_id)
+    PRIMARY KEY (firm_id, business_id) INCLUDE (status, ceiling)
 );
 CREATE INDEX ON access_control.firm_client (business_id);
 

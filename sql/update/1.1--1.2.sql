@@ -103,6 +103,10 @@ UPDATE access_control.firm_client fc
   FROM (SELECT coalesce(bit_or(int8shl(1, p.bit)), 0) AS mask FROM access_control.permission p) all_bits;
 ALTER TABLE access_control.firm_client ENABLE TRIGGER audit;
 
+/* The links' status and ceiling in the primary key's index: the rule reads a firm's links from it alone. */
+ALTER TABLE access_control.firm_client DROP CONSTRAINT firm_client_pkey,
+    ADD CONSTRAINT firm_client_pkey PRIMARY KEY (firm_id, business_id) INCLUDE (status, ceiling);
+
 /*
  * Portal users have names, and NULL permissions stand for All Permissions
  * (those defined later too). Users added before 1.2 keep the list they
