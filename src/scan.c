@@ -119,8 +119,11 @@ index_fits(Oid indexoid, const AttrNumber *keys, int nkeys, Resolved *r, bool *c
 	bool		fits;
 	bool		isnull;
 	oidvector  *opclasses;
-	Oid			int8_ops = GetDefaultOpClass(INT8OID, BTREE_AM_OID);
+	static Oid	int8_ops = InvalidOid;	/* a catalog scan: once per backend */
 	int			i;
+
+	if (!OidIsValid(int8_ops))
+		int8_ops = GetDefaultOpClass(INT8OID, BTREE_AM_OID);
 
 	*covers = false;
 	if (!HeapTupleIsValid(tup))
