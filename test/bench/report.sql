@@ -79,22 +79,30 @@ rows AS (
       FROM persona ps JOIN o ON o.w = 'W1' AND o.p = ps.p
       JOIN fig x ON x.w = 'W1' AND x.v = 'P0' AND x.p = ps.p
     UNION ALL
-    -- hand-written peers, for personas that see at least 100 businesses;
-    -- where P3 plans the scan as the oracle does (the same index, or none),
-    -- nobody can be 3 x faster: the oracle is the limit, and ours must
-    -- only not be slower (5 % allowed for noise)
+    -- hand-written peers, for personas that see at least 100 businesses.
+    -- Nobody is faster than the oracle: where P3 plans the scan as the
+    -- oracle does (the same index, or none), ours must only not be slower;
+    -- where the oracle itself is less than the factor faster than the peer
+    -- (a persona that reads much of the table), ours must be as much
+    -- faster as the oracle is. 5 % allowed for noise in both.
     SELECT 13 + t.n, ps.sort, 'full aggregate', ps.p, pg_temp.ms(o.ms), t.v,
            pg_temp.ms(x.ms, x.stopped),
            CASE WHEN x.stopped THEN '> ' ELSE '' END || to_char(x.ms / o.ms, 'FM99990.0') || ' x faster',
            CASE WHEN as_oracle THEN 'not slower (P3 plans as P0'')'
+                WHEN oracle_limit THEN '>= ' || t.factor || ' x faster, or as P0'' (' ||
+                                       to_char(x.ms / ora.ms, 'FM99990.0') || ' x)'
                 ELSE '>= ' || t.factor || ' x faster' END,
-           pg_temp.yes(x.ms / o.ms >= CASE WHEN as_oracle THEN 0.95 ELSE t.factor END)
+           pg_temp.yes(x.ms / o.ms >= CASE WHEN as_oracle THEN 0.95
+                                           WHEN oracle_limit THEN 0.95 * x.ms / ora.ms
+                                           ELSE t.factor END)
       FROM persona ps JOIN o ON o.w = 'W1' AND o.p = ps.p
      CROSS JOIN (VALUES (1, 'P1', 10), (2, 'P2', 50), (3, 'P3', 3)) t(n, v, factor)
       JOIN fig x ON x.w = 'W1' AND x.v = t.v AND x.p = ps.p
+      JOIN fig ora ON ora.w = 'W1' AND ora.v = 'P0prime' AND ora.p = ps.p
       LEFT JOIN plan p3 ON p3.w = 'W1' AND p3.v = 'P3' AND p3.p = ps.p
       LEFT JOIN plan px ON px.w = 'W1' AND px.v = 'P0prime' AND px.p = ps.p
-     CROSS JOIN LATERAL (SELECT t.v = 'P3' AND p3.bidx = px.bidx AND p3.cidx = px.cidx AS as_oracle) a
+     CROSS JOIN LATERAL (SELECT t.v = 'P3' AND p3.bidx = px.bidx AND p3.cidx = px.cidx AS as_oracle,
+                                NOT x.stopped AND x.ms / ora.ms < t.factor AS oracle_limit) a
      WHERE ps.businesses >= 100
     UNION ALL
     -- the user's own created_at filter keeps its index under the policy
