@@ -52,6 +52,7 @@ typedef struct StatementMark
  */
 typedef struct CallCache
 {
+	bool		marked;			/* mark is set */
 	StatementMark mark;
 	Snapshot	snapshot;		/* the active snapshot when mark was taken */
 	AcActor		actor;			/* whose map */
@@ -162,7 +163,7 @@ call_map(FunctionCallInfo fcinfo, const AcActor *actor, const int64 *business_id
 		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
 		fcinfo->flinfo->fn_extra = cc;
 	}
-	if (cc->map == NULL || !same_statement(cc, &mark))
+	if (!same_statement(cc, &mark) || !cc->marked)
 	{
 		/*
 		 * A new statement: it sees what another session committed, or this
@@ -170,6 +171,7 @@ call_map(FunctionCallInfo fcinfo, const AcActor *actor, const int64 *business_id
 		 * transaction may also have been freed.)
 		 */
 		AcceptInvalidationMessages();
+		cc->marked = true;
 		cc->mark = mark;
 		cc->snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 		cc->map = NULL;
