@@ -175,6 +175,24 @@ SELECT alone.actor, alone.business, alone.mask AS alone, by_map.mask AS by_map
   FROM answers alone JOIN answers by_map USING (actor, business)
  WHERE alone.way = 'alone' AND by_map.way = 'map' AND alone.mask IS DISTINCT FROM by_map.mask;
 
+-- A statement that checks more than four rows at one call site builds
+-- the actor's map after the fourth; one that checks three reads the rule
+-- for each row alone. Either way, the direct member sees b1 and b4.
+\c
+BEGIN;
+SELECT access_control.set_actor(:direct);
+SELECT count(*) FILTER (WHERE access_control.can_see_business(id)) AS seen, count(*) AS checked
+  FROM businesses WHERE name IN ('b1', 'b2', 'b3');
+SELECT maps_kept();
+COMMIT;
+\c
+BEGIN;
+SELECT access_control.set_actor(:direct);
+SELECT count(*) FILTER (WHERE access_control.can_see_business(id)) AS seen, count(*) AS checked
+  FROM businesses;
+SELECT maps_kept();
+COMMIT;
+
 -- A firm's links carry their status and ceiling in the primary key's
 -- index: where the table's pages are all-visible (after VACUUM), the map
 -- reads them from the index alone, fetching no row of the table. The

@@ -52,7 +52,9 @@ typedef struct StatementMark
  */
 typedef struct CallCache
 {
+	bool		marked;			/* mark is set */
 	StatementMark mark;
+	Snapshot	snapshot;		/* the active snapshot when mark was taken */
 	AcActor		actor;			/* whose map */
 	const AcAccessMap *map;		/* NULL until read for this statement */
 	uint64		actor_generation;	/* AcActorGeneration() when map was read */
@@ -123,6 +125,27 @@ same_statement(const CallCache *cc, StatementMark *mark)
 }
 
 /*
+ * The same test without filling a mark, for the rows after the first:
+ * the active snapshot is the one the call site last saw (as a pointer and
+ * by its fields, so a snapshot freed and another made at its address
+ * does not pass unless it sees the same), in the same transaction.
+ */
+static inline bool
+still_same_statement(const CallCache *cc)
+{
+	Snapshot	snap;
+
+	if (!ActiveSnapshotSet())
+		return false;
+	snap = GetActiveSnapshot();
+	return snap == cc->snapshot &&
+		snap->curcid == cc->mark.cid && snap->xmin == cc->mark.xmin &&
+		snap->xmax == cc->mark.xmax && snap->xcnt == cc->mark.xcnt &&
+		snap->subxcnt == cc->mark.subxcnt &&
+		AcMyLocalTransactionId() == cc->mark.lxid;
+}
+
+/*
  * Returns the access map of actor for this call site, computing it (or
  * taking it from the backend cache) once per statement. For a check of
  * one business (business_id not NULL) by an actor with no cached map, the
@@ -140,7 +163,7 @@ call_map(FunctionCallInfo fcinfo, const AcActor *actor, const int64 *business_id
 		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
 		fcinfo->flinfo->fn_extra = cc;
 	}
-	if (cc->map == NULL || !same_statement(cc, &mark))
+	if (!same_statement(cc, &mark) || !cc->marked)
 	{
 		/*
 		 * A new statement: it sees what another session committed, or this
@@ -148,7 +171,9 @@ call_map(FunctionCallInfo fcinfo, const AcActor *actor, const int64 *business_id
 		 * transaction may also have been freed.)
 		 */
 		AcceptInvalidationMessages();
+		cc->marked = true;
 		cc->mark = mark;
+		cc->snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 		cc->map = NULL;
 		cc->bit = -1;
 		cc->probes = 0;
@@ -194,7 +219,7 @@ current_map(FunctionCallInfo fcinfo, const int64 *business_id)
 	StatementMark mark;
 
 	if (cc != NULL && cc->map != NULL && cc->actor_generation == AcActorGeneration() &&
-		same_statement(cc, &mark))
+		(still_same_statement(cc) || same_statement(cc, &mark)))
 		return cc->map;
 	AcGetActor(&actor);
 	map = call_map(fcinfo, &actor, business_id);
@@ -356,14 +381,37 @@ map_has(FunctionCallInfo fcinfo, const AcAccessMap *map, int64 business_id, text
 	return map_holds_need(fcinfo, map, business_id, need);
 }
 
+/*
+ * The rows after the first of a statement, at a call site whose bitmap
+ * answers need for the map it keeps: the tests of current_map and
+ * map_holds_need, in line. False when the long way must be taken.
+ */
+static inline bool
+dense_answer(const CallCache *cc, int64 business_id, int64 need, bool *answer)
+{
+	uint64		off;
+
+	if (cc == NULL || cc->dense_map == NULL || cc->dense_map != cc->map || cc->dense_need != need ||
+		cc->actor_generation != AcActorGeneration() || !still_same_statement(cc))
+		return false;
+	off = (uint64) business_id - (uint64) cc->dense_min;
+	*answer = business_id >= cc->dense_min && off < cc->dense_bits &&
+		(cc->dense[off >> 6] >> (off & 63) & 1) != 0;
+	return true;
+}
+
 /* can_see_business(business_id): true when the current actor can see it. */
 PG_FUNCTION_INFO_V1(ac_can_see_business);
 Datum
 ac_can_see_business(PG_FUNCTION_ARGS)
 {
 	int64		business_id = PG_GETARG_INT64(0);
-	const AcAccessMap *map = current_map(fcinfo, &business_id);
+	const AcAccessMap *map;
+	bool		answer;
 
+	if (dense_answer((const CallCache *) fcinfo->flinfo->fn_extra, business_id, 0, &answer))
+		PG_RETURN_BOOL(answer);
+	map = current_map(fcinfo, &business_id);
 	PG_RETURN_BOOL(map_has(fcinfo, map, business_id, NULL));
 }
 
