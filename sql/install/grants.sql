@@ -132,7 +132,7 @@ DECLARE
     capped boolean;
     rid bigint;
 BEGIN
-    PERFORM access_control_internal.not_null(business_ids, 'business_ids');
+    business_ids := access_control_internal.not_null(business_ids, 'business_ids');
     SELECT pg_catalog.count(*), coalesce(pg_catalog.bool_or(access_control_internal.closure(r.permissions) & ~l.ceiling <> 0), false)
       INTO linked, capped
       FROM (SELECT fc.business_id, fc.ceiling FROM access_control.firm_client fc
@@ -180,7 +180,9 @@ BEGIN
     /* authority first: the unknown-role hint lists the firm's own role names */
     PERFORM access_control_internal.authorize(s.firm_id);
     rid := access_control_internal.client_role(s.firm_id, role);
-    PERFORM access_control_internal.check_expiry(expires_at);
+    IF expires_at IS NOT NULL THEN
+        PERFORM access_control_internal.check_expiry(expires_at);
+    END IF;
     IF business_ids IS NULL THEN
         SELECT pg_catalog.array_agg(fc.business_id) INTO business_ids
           FROM access_control.firm_client fc WHERE fc.firm_id = s.firm_id AND fc.status = 'active';
@@ -283,7 +285,7 @@ DECLARE
     other_paths boolean;
 BEGIN
     PERFORM access_control_internal.authorize(s.firm_id);
-    PERFORM access_control_internal.not_null(business_ids, 'business_ids');
+    business_ids := access_control_internal.not_null(business_ids, 'business_ids');
     /* with whether notice_revoke can have anything to say (its first test) */
     WITH d AS (DELETE FROM access_control.staff_grant g
                 WHERE g.staff_id = revoke_client_access.staff_id AND g.business_id = ANY (business_ids)
