@@ -63,6 +63,18 @@ SELECT count(*) AS rows,
        bool_and(api_key_id IS NULL OR actor_kind = 'staff') AS keys_only_for_staff
   FROM access_control.audit_log;
 
+-- They are computed as split_part would: the text before the first colon,
+-- and the one after it as a bigint when it is 1 to 18 digits. Any text
+-- agrees, odd ones included.
+SELECT a AS actor, access_control_internal.actor_kind(a) AS kind, access_control_internal.actor_id(a) AS id,
+       access_control_internal.actor_kind(a) = split_part(a, ':', 1)
+       AND access_control_internal.actor_id(a) IS NOT DISTINCT FROM
+           CASE WHEN split_part(a, ':', 2) ~ '^[0-9]{1,18}$' THEN split_part(a, ':', 2)::bigint END AS as_split_part
+  FROM unnest(ARRAY['system', 'staff:1', 'portal:42', 'staff:', ':', '', ':7', 'staff:12:3', 'staff:007',
+                    'staff:123456789012345678', 'staff:1234567890123456789', 'staff:1a', 'staff: 1',
+                    'staff:-1', E'staff:1\n', 'portal:9:']) WITH ORDINALITY AS u(a, n)
+ ORDER BY n;
+
 -- The columns cannot be written apart from the actor they come from.
 INSERT INTO access_control.audit_log (firm_id, actor, actor_kind, db_user, action, entity, txid, hash)
 VALUES (NULL, 'system', 'staff', 'x', 'x', 'x', 0, '\x00');

@@ -520,3 +520,53 @@ ac_purge_audit_log(PG_FUNCTION_ARGS)
 	AcEndAsOwner(&scope);
 	PG_RETURN_INT64((int64) deleted);
 }
+
+/*
+ * The actor text of an audit row ("staff:N", "portal:N", "system") as the
+ * two generated columns of audit_log. PostgreSQL reads and prepares a
+ * generation expression again on every INSERT, so each column calls one
+ * of these instead of an expression of several functions and a regular
+ * expression. They return what split_part(actor, ':', 1) and, for
+ * actor_id, split_part(actor, ':', 2)::bigint when that part is 1 to 18
+ * ASCII digits (else NULL) return.
+ */
+PG_FUNCTION_INFO_V1(ac_actor_kind);
+Datum
+ac_actor_kind(PG_FUNCTION_ARGS)
+{
+	text	   *actor = PG_GETARG_TEXT_PP(0);
+	const char *s = VARDATA_ANY(actor);
+	int			len = VARSIZE_ANY_EXHDR(actor);
+	const char *colon = memchr(s, ':', len);
+
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(s, colon != NULL ? (int) (colon - s) : len));
+}
+
+PG_FUNCTION_INFO_V1(ac_actor_id);
+Datum
+ac_actor_id(PG_FUNCTION_ARGS)
+{
+	text	   *actor = PG_GETARG_TEXT_PP(0);
+	const char *s = VARDATA_ANY(actor);
+	int			len = VARSIZE_ANY_EXHDR(actor);
+	const char *colon = memchr(s, ':', len);
+	const char *p;
+	const char *end;
+	int64		id = 0;
+
+	if (colon == NULL)
+		PG_RETURN_NULL();
+	p = colon + 1;
+	end = memchr(p, ':', len - (p - s));
+	if (end == NULL)
+		end = s + len;
+	if (end == p || end - p > 18)
+		PG_RETURN_NULL();
+	for (; p < end; p++)
+	{
+		if (*p < '0' || *p > '9')
+			PG_RETURN_NULL();
+		id = id * 10 + (*p - '0');
+	}
+	PG_RETURN_INT64(id);
+}

@@ -3,6 +3,19 @@
  * state table (see tables), and its purge and verification (src/audit*.c).
  */
 /*
+ * The generated columns of audit_log, read from its actor text: the kind
+ * before the first colon, and the id after it when that is 1 to 18 digits
+ * (src/audit.c; as split_part would, without an expression to prepare on
+ * every INSERT).
+ */
+CREATE FUNCTION access_control_internal.actor_kind(actor text) RETURNS text
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_actor_kind';
+COMMENT ON FUNCTION access_control_internal.actor_kind(text) IS 'Internal: the kind of an audit actor text (staff, portal, system): audit_log.actor_kind';
+CREATE FUNCTION access_control_internal.actor_id(actor text) RETURNS bigint
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_actor_id';
+COMMENT ON FUNCTION access_control_internal.actor_id(text) IS 'Internal: the id of an audit actor text, NULL for system: audit_log.actor_id';
+
+/*
  * Append-only log of every change to the state tables, written by the C
  * trigger access_control_internal.audit(). Each row's hash chains it to the previous
  * row of the same firm (rows without a firm form one more chain).
@@ -23,10 +36,8 @@ CREATE TABLE access_control.audit_log (
     prev_hash   bytea,
     hash        bytea NOT NULL,
     /* the actor as columns: read from actor, so covered by its hash */
-    actor_kind  text NOT NULL GENERATED ALWAYS AS (pg_catalog.split_part(actor, ':', 1)) STORED,
-    actor_id    bigint GENERATED ALWAYS AS (
-                    CASE WHEN pg_catalog.split_part(actor, ':', 2) OPERATOR(pg_catalog.~) '^[0-9]{1,18}$'
-                         THEN pg_catalog.split_part(actor, ':', 2)::bigint END) STORED,
+    actor_kind  text NOT NULL GENERATED ALWAYS AS (access_control_internal.actor_kind(actor)) STORED,
+    actor_id    bigint GENERATED ALWAYS AS (access_control_internal.actor_id(actor)) STORED,
     api_key_id  bigint                  -- the API key the change was made through (hashed when set)
 );
 COMMENT ON TABLE access_control.audit_log IS 'Append-only, hash-chained log of every change to the access tables; secrets are never logged';
@@ -78,6 +89,8 @@ COMMENT ON FUNCTION access_control.verify_audit_chain(bigint) IS 'Recomputes the
 REVOKE ALL ON TABLE access_control.audit_log FROM PUBLIC;
 REVOKE ALL ON SEQUENCE access_control.audit_log_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
+    access_control_internal.actor_kind,
+    access_control_internal.actor_id,
     access_control_internal.audit,
     access_control_internal.audit_log_guard,
     access_control_internal.audit_table,

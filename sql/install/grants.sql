@@ -118,16 +118,33 @@ COMMENT ON FUNCTION access_control_internal.notice_ceiling(bigint, bigint[], big
  * expires_at; a pair already granted with the same role and expiry is left
  * as it is. Checks the links, refuses owners and admins (after the link
  * check, so a grant across firms is named as such) and gives the ceiling
- * NOTICEs.
+ * NOTICEs. One query locks the links as check_linked does, counts the
+ * active ones and tells whether a ceiling cuts a role: check_linked runs
+ * only to name the businesses of a failed check, notice_ceiling only when
+ * it has something to say.
  */
 CREATE FUNCTION access_control_internal.write_grants(s access_control.staff, business_ids bigint[], role_ids bigint[],
     expires_at timestamptz) RETURNS void
     LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    linked bigint;
+    capped boolean;
     rid bigint;
 BEGIN
-    PERFORM access_control_internal.check_linked(s.firm_id, business_ids);
+    business_ids := access_control_internal.not_null(business_ids, 'business_ids');
+    SELECT pg_catalog.count(*), coalesce(pg_catalog.bool_or(access_control_internal.closure(r.permissions) & ~l.ceiling <> 0), false)
+      INTO linked, capped
+      FROM (SELECT fc.business_id, fc.ceiling FROM access_control.firm_client fc
+             WHERE fc.firm_id = s.firm_id AND fc.business_id = ANY (business_ids) AND fc.status = 'active'
+             ORDER BY fc.business_id
+               FOR SHARE) l
+      JOIN ROWS FROM (pg_catalog.unnest(business_ids), pg_catalog.unnest(role_ids)) AS u(b, r) ON u.b = l.business_id
+      LEFT JOIN access_control.client_role r ON r.id = u.r;
+    IF linked < pg_catalog.cardinality(business_ids) THEN
+        /* names the businesses without an active link, and raises */
+        PERFORM access_control_internal.check_linked(s.firm_id, business_ids);
+    END IF;
     IF pg_catalog.cardinality(business_ids) > 0 THEN
         PERFORM access_control_internal.refuse_privileged(s);
     END IF;
@@ -136,10 +153,12 @@ BEGIN
     ON CONFLICT ON CONSTRAINT staff_grant_pkey DO UPDATE
        SET role_id = excluded.role_id, expires_at = excluded.expires_at, granted_at = pg_catalog.now()
      WHERE (g.role_id, g.expires_at) IS DISTINCT FROM (excluded.role_id, excluded.expires_at);
-    FOR rid IN SELECT DISTINCT r FROM pg_catalog.unnest(role_ids) AS r ORDER BY r LOOP
-        PERFORM access_control_internal.notice_ceiling(s.firm_id,
-            ARRAY(SELECT u.b FROM ROWS FROM (pg_catalog.unnest(business_ids), pg_catalog.unnest(role_ids)) AS u(b, r) WHERE u.r = rid), rid);
-    END LOOP;
+    IF capped THEN
+        FOR rid IN SELECT DISTINCT r FROM pg_catalog.unnest(role_ids) AS r ORDER BY r LOOP
+            PERFORM access_control_internal.notice_ceiling(s.firm_id,
+                ARRAY(SELECT u.b FROM ROWS FROM (pg_catalog.unnest(business_ids), pg_catalog.unnest(role_ids)) AS u(b, r) WHERE u.r = rid), rid);
+        END LOOP;
+    END IF;
 END $$;
 COMMENT ON FUNCTION access_control_internal.write_grants(access_control.staff, bigint[], bigint[], timestamptz) IS 'Internal: writes the member''s direct grants of these (business, role) pairs after the link check';
 
@@ -161,13 +180,17 @@ BEGIN
     /* authority first: the unknown-role hint lists the firm's own role names */
     PERFORM access_control_internal.authorize(s.firm_id);
     rid := access_control_internal.client_role(s.firm_id, role);
-    PERFORM access_control_internal.check_expiry(expires_at);
+    IF expires_at IS NOT NULL THEN
+        PERFORM access_control_internal.check_expiry(expires_at);
+    END IF;
     IF business_ids IS NULL THEN
         SELECT pg_catalog.array_agg(fc.business_id) INTO business_ids
           FROM access_control.firm_client fc WHERE fc.firm_id = s.firm_id AND fc.status = 'active';
         business_ids := coalesce(business_ids, '{}');
     END IF;
-    business_ids := ARRAY(SELECT DISTINCT pg_catalog.unnest(business_ids));
+    IF pg_catalog.cardinality(business_ids) > 1 THEN
+        business_ids := ARRAY(SELECT DISTINCT pg_catalog.unnest(business_ids));
+    END IF;
     PERFORM access_control_internal.write_grants(s, business_ids,
         pg_catalog.array_fill(rid, ARRAY[pg_catalog.cardinality(business_ids)]), expires_at);
 END $$;
@@ -259,14 +282,21 @@ CREATE FUNCTION access_control.revoke_client_access(staff_id bigint, business_id
 DECLARE
     s access_control.staff := access_control_internal.lookup(NULL::access_control.staff, staff_id, true);
     removed bigint[];
+    other_paths boolean;
 BEGIN
     PERFORM access_control_internal.authorize(s.firm_id);
-    PERFORM access_control_internal.not_null(business_ids, 'business_ids');
+    business_ids := access_control_internal.not_null(business_ids, 'business_ids');
+    /* with whether notice_revoke can have anything to say (its first test) */
     WITH d AS (DELETE FROM access_control.staff_grant g
                 WHERE g.staff_id = revoke_client_access.staff_id AND g.business_id = ANY (business_ids)
                RETURNING g.business_id)
-    SELECT coalesce(pg_catalog.array_agg(d.business_id), '{}') INTO removed FROM d;
-    PERFORM access_control_internal.notice_revoke(staff_id, business_ids, removed);
+    SELECT coalesce(pg_catalog.array_agg(d.business_id), '{}'),
+           EXISTS (SELECT 1 FROM access_control.team_member m WHERE m.staff_id = s.id)
+           OR EXISTS (SELECT 1 FROM access_control.all_clients_grant a WHERE a.staff_id = s.id)
+      INTO removed, other_paths FROM d;
+    IF other_paths OR NOT business_ids <@ removed THEN
+        PERFORM access_control_internal.notice_revoke(staff_id, business_ids, removed);
+    END IF;
 END $$;
 COMMENT ON FUNCTION access_control.revoke_client_access(bigint, bigint[]) IS 'Removes one staff member''s direct grants on the businesses';
 

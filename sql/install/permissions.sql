@@ -222,8 +222,9 @@ CREATE FUNCTION access_control_internal.client_role(firm_id bigint, role text) R
 DECLARE
     rid bigint;
 BEGIN
+    /* built-in roles (firm 0 in the name index) come first */
     SELECT r.id INTO rid FROM access_control.client_role r
-     WHERE r.name = role AND (r.firm_id IS NULL OR r.firm_id = client_role.firm_id)
+     WHERE coalesce(r.firm_id, 0) = ANY (ARRAY[0, client_role.firm_id]) AND r.name = role
      ORDER BY r.firm_id NULLS FIRST LIMIT 1;
     IF rid IS NULL THEN
         RAISE EXCEPTION 'unknown client role "%"', coalesce(role, 'NULL')

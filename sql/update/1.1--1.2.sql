@@ -176,11 +176,13 @@ SELECT pg_catalog.pg_extension_config_dump('access_control.all_clients_grant', '
  * fires). api_key_id is NULL on the rows written before 1.2: their actor
  * text never named the key.
  */
+CREATE FUNCTION access_control_internal.actor_kind(actor text) RETURNS text
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_actor_kind';
+CREATE FUNCTION access_control_internal.actor_id(actor text) RETURNS bigint
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'ac_actor_id';
 ALTER TABLE access_control.audit_log
-    ADD COLUMN actor_kind text NOT NULL GENERATED ALWAYS AS (pg_catalog.split_part(actor, ':', 1)) STORED,
-    ADD COLUMN actor_id bigint GENERATED ALWAYS AS (
-                    CASE WHEN pg_catalog.split_part(actor, ':', 2) OPERATOR(pg_catalog.~) '^[0-9]{1,18}$'
-                         THEN pg_catalog.split_part(actor, ':', 2)::bigint END) STORED,
+    ADD COLUMN actor_kind text NOT NULL GENERATED ALWAYS AS (access_control_internal.actor_kind(actor)) STORED,
+    ADD COLUMN actor_id bigint GENERATED ALWAYS AS (access_control_internal.actor_id(actor)) STORED,
     ADD COLUMN api_key_id bigint;
 DROP INDEX access_control.audit_log_actor_time_idx;
 CREATE INDEX audit_log_actor_time_idx ON access_control.audit_log (actor_kind, actor_id, occurred_at);
