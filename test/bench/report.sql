@@ -185,13 +185,14 @@ rows AS (
     UNION ALL
     -- "on one core": the CPU cost of a change, without the wait for the
     -- commit's flush to disk, which depends on the disk, not on this code
-    SELECT 50, 0, 'grant + revoke (audited), one session, synchronous_commit = off', 'owner of firm 1',
+    SELECT 50, 0, 'grant + revoke (audited), one session on one core, synchronous_commit = off', 'owner of firm 1',
            to_char(g.value, 'FM9999990') || ' /s', '', '', '', '>= 2000 /s', pg_temp.yes(g.value >= 2000)
       FROM m g WHERE g.name = 'grants_per_s_async'
     UNION ALL
     SELECT 50 + t.n, 0, t.label, t.who, to_char(g.value, 'FM9999990') || ' /s', '', '', '', '(for the diagnosis)', ''
-      FROM (VALUES (1, 'grants_per_s', 'the same, each commit flushed (synchronous_commit = on)', 'owner of firm 1'),
-                   (2, 'grants_per_s_system', 'the same, flushed, autocommit, no actor', 'system')) t(n, name, label, who)
+      FROM (VALUES (1, 'grants_per_s_async_cores', 'the same, client and server free to use both cores', 'owner of firm 1'),
+                   (2, 'grants_per_s', 'the same on one core, each commit flushed (synchronous_commit = on)', 'owner of firm 1'),
+                   (3, 'grants_per_s_system', 'the same on one core, flushed, autocommit, no actor', 'system')) t(n, name, label, who)
       JOIN m g ON g.name = t.name
     UNION ALL
     SELECT 60, ps.sort, 'point lookups, 1 % access writes', ps.p,
