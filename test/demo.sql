@@ -568,33 +568,30 @@ COMMIT;
 
 \echo
 \echo '== Screen 5: the audit screen, SELECT on audit_log as each actor reads it (newest first)'
-\echo '-- Olivia (owner): Northwind''s rows (firm_id), its staff''s changes on clients included'
-BEGIN; SELECT access_control.set_actor(:olivia) \gset
-SELECT a.action, a.entity,
+-- the screen's query, kept as the application keeps it: each actor reads
+-- through it what the policies let that actor read
+CREATE TEMPORARY VIEW audit_screen AS
+SELECT a.id, a.action, a.entity,
        CASE a.actor_kind WHEN 'system' THEN 'System' ELSE coalesce(s.first_name, p.first_name, p.email, a.actor) END AS who,
        b.name AS client
   FROM access_control.audit_log a
   LEFT JOIN access_control.staff s ON a.actor_kind = 'staff' AND s.id = a.actor_id
   LEFT JOIN access_control.portal_user p ON a.actor_kind = 'portal' AND p.id = a.actor_id
-  LEFT JOIN access_control.business b ON b.id = a.business_id
- ORDER BY a.id DESC LIMIT 8;
+  LEFT JOIN access_control.business b ON b.id = a.business_id;
+\echo '-- Olivia (owner): Northwind''s rows (firm_id), its staff''s changes on clients included'
+BEGIN; SELECT access_control.set_actor(:olivia) \gset
+SELECT action, entity, who, client FROM audit_screen ORDER BY id DESC LIMIT 8;
 COMMIT;
 \echo '-- Carla (portal user with users.manage on Cedar): Cedar''s rows; staff names are'
 \echo '-- the firms'', so she reads the actor''s kind and id'
 BEGIN; SELECT access_control.set_portal_actor(:carla) \gset
-SELECT a.action, a.entity,
-       CASE a.actor_kind WHEN 'system' THEN 'System' ELSE coalesce(s.first_name, p.first_name, p.email, a.actor) END AS who,
-       b.name AS client
-  FROM access_control.audit_log a
-  LEFT JOIN access_control.staff s ON a.actor_kind = 'staff' AND s.id = a.actor_id
-  LEFT JOIN access_control.portal_user p ON a.actor_kind = 'portal' AND p.id = a.actor_id
-  LEFT JOIN access_control.business b ON b.id = a.business_id
- ORDER BY a.id DESC LIMIT 8;
+SELECT action, entity, who, client FROM audit_screen ORDER BY id DESC LIMIT 8;
 COMMIT;
 \echo '-- Nora (member): members read no audit rows'
 BEGIN; SELECT access_control.set_actor(:nora) \gset
 SELECT count(*) AS audit_rows_nora_reads FROM access_control.audit_log;
 COMMIT;
+DROP VIEW audit_screen;
 
 \echo
 \echo '== Summit''s rows on every table and view, per actor: "rows read (of them Summit''s)"'
